@@ -1,0 +1,25 @@
+//! Aggregation: takes decoded packets one at a time and keeps the counters the report needs,
+//! in memory that does not grow with the number of packets.
+
+mod totals;
+
+pub use totals::Totals;
+
+use crate::capture::Frame;
+use crate::decode::Decoded;
+
+/// Everything aggregated over one or more captures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Aggregate {
+    pub totals: Totals,
+}
+
+impl Aggregate {
+    pub fn observe(&mut self, frame: &Frame, decoded: &Decoded) {
+        self.totals.observe(frame, decoded);
+    }
+
+    pub fn merge(&mut self, other: &Aggregate) {
+        self.totals.merge(&other.totals);
+    }
+}

@@ -1,0 +1,78 @@
+//! The recipe: capture -> decode -> aggregate -> report -> output. Later stages (enrich,
+//! assess, render) slot in between, one call each.
+
+use anyhow::{Context, Result};
+
+use crate::aggregate::Aggregate;
+use crate::capture::{self, CaptureSummary};
+use crate::cli::{Cli, Command, ReportArgs};
+use crate::config::Config;
+use crate::decode;
+use crate::output;
+use crate::report::{self, Report};
+
+/// How a run ended; `main` turns it into the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every input was read to its end.
+    Success = 0,
+    /// A report was written, but some input could not be read to its end.
+    SomeInputsFailed = 1,
+    /// Nothing useful could be produced.
+    Failed = 2,
+}
+
+pub fn run(cli: Cli, command_line: Vec<String>) -> Result<Outcome> {
+    match cli.command {
+        Command::Report(args) => run_report(&args, command_line),
+    }
+}
+
+fn run_report(args: &ReportArgs, command_line: Vec<String>) -> Result<Outcome> {
+    let config =
+        Config::from_report_args(args, command_line, std::env::var("SOURCE_DATE_EPOCH").ok())?;
+    let (inputs, aggregate) = ingest(&config);
+    report_input_problems(&inputs);
+    if !inputs.iter().any(CaptureSummary::was_readable) {
+        return Ok(Outcome::Failed);
+    }
+    let report = Report::build(&config, &inputs, &aggregate);
+    let rendered = report::to_json(&report).context("cannot serialise the report")?;
+    match &config.output {
+        Some(path) => output::write_file_atomically(path, rendered.as_bytes())?,
+        None => output::write_stdout(rendered.as_bytes())?,
+    }
+    if inputs.iter().any(|input| input.error.is_some()) {
+        Ok(Outcome::SomeInputsFailed)
+    } else {
+        Ok(Outcome::Success)
+    }
+}
+
+/// Reads every input once, decoding and aggregating each packet as it streams past. A bad
+/// input is described in its summary and the others are still read.
+pub fn ingest(config: &Config) -> (Vec<CaptureSummary>, Aggregate) {
+    let mut aggregate = Aggregate::default();
+    let summaries = config
+        .inputs
+        .iter()
+        .map(|source| {
+            capture::read_capture(source, |frame| {
+                let decoded = decode::decode(frame);
+                aggregate.observe(frame, &decoded);
+            })
+        })
+        .collect();
+    (summaries, aggregate)
+}
+
+fn report_input_problems(inputs: &[CaptureSummary]) {
+    for input in inputs {
+        for warning in input.warnings.lines() {
+            output::diagnostic("warning", &input.name, &warning);
+        }
+        if let Some(error) = &input.error {
+            output::diagnostic("error", &input.name, error);
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Capture ingest: takes an input (file or stdin, maybe compressed), yields every frame to a
+//! callback and returns what was learnt about the input (format, hash, counts, warnings,
+//! the error that stopped it if any).
+//!
+//! A broken capture never aborts the program: whatever was read before the damage is kept and
+//! the damage is described in `CaptureSummary::error` or `warnings`, with byte offsets.
+
+mod buffer;
+mod frame;
+mod pcap;
+mod pcapng;
+mod source;
+mod warnings;
+
+use std::collections::BTreeSet;
+use std::io;
+
+pub use frame::Frame;
+pub use source::{Compression, InputSource};
+pub use warnings::Warnings;
+
+use crate::timestamp::TimeSpan;
+use buffer::StreamWindow;
+
+/// Largest captured length accepted for one packet: libpcap's MAXIMUM_SNAPLEN (262144, see
+/// pcap-int.h). A record claiming more is corrupt, and is refused before it is buffered.
+pub const MAX_CAPTURED_LEN: u32 = 262_144;
+
+/// Container format of a capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Pcap,
+    Pcapng,
+}
+
+/// Everything known about one input after reading it.
+#[derive(Debug, Clone, Default)]
+pub struct CaptureSummary {
+    pub name: String,
+    pub sha256: Option<String>,
+    pub bytes: Option<u64>,
+    pub format: Option<Format>,
+    pub compression: Option<Compression>,
+    /// Masked LINKTYPE_* values of the interfaces that delivered packets or were declared.
+    pub link_types: BTreeSet<u32>,
+    pub packets: u64,
+    pub span: TimeSpan,
+    /// The input ended in the middle of a record.
+    pub truncated: bool,
+    /// Packets the capturing interfaces reported dropping (pcapng Interface Statistics
+    /// `isb_ifdrop`), summed over interfaces; `None` when the capture does not say.
+    pub interface_drops: Option<u64>,
+    pub warnings: Warnings,
+    /// Why the input could not be read to its end, if it could not.
+    pub error: Option<String>,
+}
+
+impl CaptureSummary {
+    fn record_frame_time(&mut self, timestamp_ns: Option<i64>) {
+        self.packets += 1;
+        self.span.observe(timestamp_ns);
+    }
+
+    /// True when the input was recognised as a capture, so its packets can be reported even if
+    /// an error stopped the reading later.
+    pub fn was_readable(&self) -> bool {
+        self.format.is_some()
+    }
+}
+
+/// A reason to stop reading an input, with the byte offset (in the decompressed stream) where
+/// it was found.
+#[derive(Debug)]
+pub(crate) struct ReadError {
+    pub offset: Option<u64>,
+    pub message: String,
+}
+
+impl ReadError {
+    pub fn at(offset: u64, message: impl Into<String>) -> Self {
+        ReadError {
+            offset: Some(offset),
+            message: message.into(),
+        }
+    }
+
+    fn io(error: io::Error, offset: u64) -> Self {
+        ReadError::at(offset, format!("read error: {error}"))
+    }
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.offset {
+            Some(offset) => write!(f, "{} (at byte offset {offset})", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Reads one capture to its end, calling `on_frame` for every packet.
+pub fn read_capture(source: &InputSource, mut on_frame: impl FnMut(&Frame)) -> CaptureSummary {
+    let mut summary = CaptureSummary {
+        name: source.display_name(),
+        ..CaptureSummary::default()
+    };
+    let mut opened = match source::open_input(source) {
+        Ok(opened) => opened,
+        Err(error) => {
+            summary.error = Some(describe_open_error(&error));
+            return summary;
+        }
+    };
+    summary.compression = Some(opened.compression);
+    let outcome = read_stream(&mut opened.stream, &mut summary, &mut on_frame);
+    if let Err(error) = outcome {
+        summary.error = Some(match opened.compression {
+            Compression::None => error.to_string(),
+            _ => format!("{error}, in the decompressed stream"),
+        });
+    }
+    match opened.finish() {
+        Ok(digest) => {
+            summary.sha256 = Some(digest.sha256);
+            summary.bytes = Some(digest.bytes);
+        }
+        Err(error) if summary.error.is_none() => {
+            summary.error = Some(format!("read error while hashing: {error}"));
+        }
+        Err(_) => {}
+    }
+    summary
+}
+
+fn describe_open_error(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::NotFound => "no such file".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => error.to_string(),
+    }
+}
+
+fn read_stream(
+    stream: &mut dyn io::Read,
+    summary: &mut CaptureSummary,
+    on_frame: &mut impl FnMut(&Frame),
+) -> Result<(), ReadError> {
+    let mut window = StreamWindow::new(stream);
+    let have_magic = window.fill(4).map_err(|error| ReadError::io(error, 0))?;
+    let magic: [u8; 4] = match window.available().get(..4) {
+        Some(bytes) if have_magic => bytes.try_into().unwrap_or_default(),
+        _ if window.available().is_empty() => {
+            return Err(ReadError::at(0, "empty file: no capture header"));
+        }
+        _ => return Err(ReadError::at(0, "file too short to hold a capture header")),
+    };
+    // Each reader sets `summary.format` once the file header has been read: a file whose
+    // header is cut or corrupt is not a capture one can report on.
+    if pcap::is_magic(magic) {
+        pcap::read(&mut window, summary, on_frame)
+    } else if pcapng::is_magic(magic) {
+        pcapng::read(&mut window, summary, on_frame)
+    } else {
+        Err(ReadError::at(
+            0,
+            format!(
+                "not a pcap or pcapng capture: unrecognised magic {:02x} {:02x} {:02x} {:02x}",
+                magic[0], magic[1], magic[2], magic[3]
+            ),
+        ))
+    }
+}

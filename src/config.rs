@@ -1,0 +1,82 @@
+//! Turns the parsed command line into a validated `Config` before any packet is read: inputs
+//! resolved, the output checked not to overwrite evidence, the report clock fixed.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::capture::InputSource;
+use crate::cli::{ReportArgs, ReportFormat};
+
+/// Everything `report` needs, checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub inputs: Vec<InputSource>,
+    pub format: ReportFormat,
+    pub output: Option<PathBuf>,
+    /// The command line as given, recorded in the report.
+    pub command_line: Vec<String>,
+    /// Seconds since the Unix epoch the report says it was generated at: `SOURCE_DATE_EPOCH`
+    /// when set (reproducible builds convention), otherwise now.
+    pub generated_at: i64,
+}
+
+impl Config {
+    pub fn from_report_args(
+        args: &ReportArgs,
+        command_line: Vec<String>,
+        source_date_epoch: Option<String>,
+    ) -> Result<Config> {
+        let inputs: Vec<InputSource> = args
+            .captures
+            .iter()
+            .map(|path| InputSource::from_arg(path))
+            .collect();
+        if inputs
+            .iter()
+            .filter(|input| **input == InputSource::Stdin)
+            .count()
+            > 1
+        {
+            bail!("standard input (`-`) can be given only once");
+        }
+        if let Some(output) = &args.output {
+            refuse_output_over_input(output, &inputs)?;
+        }
+        let generated_at = match source_date_epoch {
+            Some(text) => text.trim().parse::<i64>().with_context(|| {
+                format!("SOURCE_DATE_EPOCH must be whole seconds since 1970, not {text:?}")
+            })?,
+            None => time::OffsetDateTime::now_utc().unix_timestamp(),
+        };
+        Ok(Config {
+            inputs,
+            format: args.format,
+            output: args.output.clone(),
+            command_line,
+            generated_at,
+        })
+    }
+}
+
+/// Evidence is never overwritten: the output may not be (a link to) any input file.
+fn refuse_output_over_input(output: &Path, inputs: &[InputSource]) -> Result<()> {
+    let Ok(output_real) = output.canonicalize() else {
+        // The output does not exist yet, so it is no input.
+        return Ok(());
+    };
+    for input in inputs {
+        if let InputSource::File(path) = input {
+            if path
+                .canonicalize()
+                .is_ok_and(|input_real| input_real == output_real)
+            {
+                bail!(
+                    "refusing to write the report to {}: it is an input capture",
+                    output.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}

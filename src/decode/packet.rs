@@ -1,0 +1,120 @@
+//! The compact per-packet record that decoding gives and aggregation takes.
+//!
+//! It is built on the stack for every packet and borrows its payload prefix from the capture
+//! buffer, so the hot path allocates nothing.
+
+use std::net::IpAddr;
+
+/// How many payload bytes a `Packet` carries for protocol identification (DNS header, NTP mode,
+/// memcached/SSDP/CLDAP signatures, HTTP request line).
+pub const PAYLOAD_PREFIX_LEN: usize = 64;
+
+/// One decoded IP packet, reduced to the fields the analysis needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet<'a> {
+    /// Nanoseconds since the Unix epoch; `None` where the capture has no timestamp for the
+    /// packet (pcapng Simple Packet Blocks).
+    pub timestamp_ns: Option<i64>,
+    /// Length of the packet on the wire (the capture's original length).
+    pub wire_len: u32,
+    /// Bytes the capture kept (at most the snaplen).
+    pub captured_len: u32,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// TTL (IPv4) or hop limit (IPv6) of the outer IP header.
+    pub ttl: u8,
+    /// IPv4 identification, or the IPv6 fragment header's identification (0 without one).
+    pub ip_id: u32,
+    /// The last IP protocol number reached (after IPv6 extension headers): 6 TCP, 17 UDP, 1 ICMP,
+    /// 58 ICMPv6, 47 GRE, 4/41 IP-in-IP ...
+    pub protocol: u8,
+    pub fragment: Fragment,
+    /// Transport ports; 0 when the packet has none (ICMP, later fragments, other protocols).
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub tcp: Option<TcpInfo>,
+    pub icmp: Option<IcmpInfo>,
+    /// Length of the transport payload as the headers declare it (UDP length minus 8, IP total
+    /// length minus headers for TCP), which can exceed what was captured.
+    pub payload_len: u32,
+    /// The first bytes of the transport payload that were captured (at most
+    /// `PAYLOAD_PREFIX_LEN`).
+    pub payload: &'a [u8],
+    /// Set when the outer IP packet carries another IP packet (GRE, IP-in-IP, 6in4 ...).
+    pub tunnel: Option<Tunnel>,
+}
+
+impl Packet<'_> {
+    pub fn is_ipv4(&self) -> bool {
+        self.src.is_ipv4()
+    }
+}
+
+/// Fragmentation state of the packet (IPv4 flags/offset or the IPv6 fragment header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fragment {
+    /// Not fragmented.
+    #[default]
+    None,
+    /// Offset 0 with more-fragments set: carries the transport header.
+    First,
+    /// Offset > 0: carries no transport header; `offset` in bytes.
+    Later { offset: u32, more: bool },
+}
+
+impl Fragment {
+    pub fn is_fragment(self) -> bool {
+        !matches!(self, Fragment::None)
+    }
+}
+
+/// TCP header fields used to tell floods, handshakes and stacks apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TcpInfo {
+    /// The flag byte: FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10, URG 0x20, ECE 0x40,
+    /// CWR 0x80.
+    pub flags: u8,
+    pub window: u16,
+    pub seq: u32,
+    pub ack: u32,
+    pub mss: Option<u16>,
+    pub window_scale: Option<u8>,
+    pub sack_permitted: bool,
+    pub timestamps: bool,
+}
+
+impl TcpInfo {
+    pub const FIN: u8 = 0x01;
+    pub const SYN: u8 = 0x02;
+    pub const RST: u8 = 0x04;
+    pub const PSH: u8 = 0x08;
+    pub const ACK: u8 = 0x10;
+}
+
+/// ICMP or ICMPv6 type and code, with the header quoted by an error message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IcmpInfo {
+    pub icmp_type: u8,
+    pub code: u8,
+    /// For error messages (unreachable, time exceeded, parameter problem, packet too big): the
+    /// quoted packet's header. Backscatter from spoofed floods shows up here.
+    pub quoted: Option<QuotedHeader>,
+}
+
+/// The IP and transport header an ICMP error message quotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotedHeader {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub protocol: u8,
+    /// 0 when the quote is too short to hold ports or the protocol has none.
+    pub src_port: u16,
+    pub dst_port: u16,
+}
+
+/// An encapsulation seen inside the outer IP packet; the outer header is what is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tunnel {
+    Gre,
+    IpInIp,
+}

@@ -1,0 +1,14 @@
+//! whence: reads captured network traffic and reports where an attack came from, and how sure
+//! anyone can be. The modules follow the pipeline: capture -> decode -> aggregate -> report.
+
+#![forbid(unsafe_code)]
+
+pub mod aggregate;
+pub mod app;
+pub mod capture;
+pub mod cli;
+pub mod config;
+pub mod decode;
+pub mod output;
+pub mod report;
+pub mod timestamp;

@@ -1,0 +1,150 @@
+//! The report model: one serde tree that JSON prints as is and every template renders. Field
+//! names follow `shared/design/report-contract.md` (schema `whence.report/1`).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::aggregate::Aggregate;
+use crate::capture::{CaptureSummary, Compression, Format};
+use crate::config::Config;
+use crate::decode::link_type_name;
+use crate::timestamp::{TimeSpan, format_rfc3339};
+
+pub const SCHEMA: &str = "whence.report/1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub tool: Tool,
+    pub generated_at: String,
+    pub command_line: Vec<String>,
+    pub inputs: Vec<InputReport>,
+    pub totals: TotalsReport,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+/// One input as read: what it is, its hash, and how far it could be read.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputReport {
+    pub path: String,
+    pub sha256: Option<String>,
+    pub bytes: Option<u64>,
+    pub format: Option<Format>,
+    pub compression: Option<Compression>,
+    pub link_types: Vec<String>,
+    pub packets: u64,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    pub truncated: bool,
+    pub interface_drops: Option<u64>,
+    pub warnings: Vec<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TotalsReport {
+    pub packets: u64,
+    pub bytes: u64,
+    pub ipv4_packets: u64,
+    pub ipv6_packets: u64,
+    pub non_ip_packets: u64,
+    /// Non-IP packets by link type name.
+    pub non_ip_by_link_type: BTreeMap<String, u64>,
+    pub undecodable_packets: u64,
+    /// Undecodable packets by reason.
+    pub undecodable_by_reason: BTreeMap<&'static str, u64>,
+    pub fragments: u64,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    pub duration_s: Option<f64>,
+}
+
+impl Report {
+    pub fn build(config: &Config, inputs: &[CaptureSummary], aggregate: &Aggregate) -> Report {
+        Report {
+            schema: SCHEMA,
+            tool: Tool {
+                name: env!("CARGO_PKG_NAME"),
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            generated_at: format_rfc3339(config.generated_at.saturating_mul(1_000_000_000)),
+            command_line: config.command_line.clone(),
+            inputs: inputs.iter().map(InputReport::from_summary).collect(),
+            totals: TotalsReport::from_aggregate(aggregate),
+        }
+    }
+}
+
+fn span_text(span: &TimeSpan) -> (Option<String>, Option<String>) {
+    (
+        span.first_ns.map(format_rfc3339),
+        span.last_ns.map(format_rfc3339),
+    )
+}
+
+impl InputReport {
+    fn from_summary(summary: &CaptureSummary) -> InputReport {
+        let (first_seen, last_seen) = span_text(&summary.span);
+        InputReport {
+            path: summary.name.clone(),
+            sha256: summary.sha256.clone(),
+            bytes: summary.bytes,
+            format: summary.format,
+            compression: summary.compression,
+            link_types: summary
+                .link_types
+                .iter()
+                .map(|&link_type| link_type_name(link_type).into_owned())
+                .collect(),
+            packets: summary.packets,
+            first_seen,
+            last_seen,
+            truncated: summary.truncated,
+            interface_drops: summary.interface_drops,
+            warnings: summary.warnings.lines(),
+            error: summary.error.clone(),
+        }
+    }
+}
+
+impl TotalsReport {
+    fn from_aggregate(aggregate: &Aggregate) -> TotalsReport {
+        let totals = &aggregate.totals;
+        let (first_seen, last_seen) = span_text(&totals.span);
+        TotalsReport {
+            packets: totals.packets,
+            bytes: totals.bytes,
+            ipv4_packets: totals.ipv4_packets,
+            ipv6_packets: totals.ipv6_packets,
+            non_ip_packets: totals.non_ip_packets(),
+            non_ip_by_link_type: totals
+                .non_ip_by_link_type
+                .iter()
+                .map(|(&link_type, &count)| (link_type_name(link_type).into_owned(), count))
+                .collect(),
+            undecodable_packets: totals.undecodable_packets(),
+            undecodable_by_reason: totals
+                .undecodable_by_reason
+                .iter()
+                .map(|(reason, &count)| (reason.as_str(), count))
+                .collect(),
+            fragments: totals.fragments,
+            first_seen,
+            last_seen,
+            duration_s: totals.span.duration_s(),
+        }
+    }
+}
+
+/// The report as pretty-printed JSON with a final newline.
+pub fn to_json(report: &Report) -> serde_json::Result<String> {
+    let mut text = serde_json::to_string_pretty(report)?;
+    text.push('\n');
+    Ok(text)
+}
