@@ -7,6 +7,7 @@
 
 mod buffer;
 mod frame;
+mod hasher;
 mod pcap;
 mod pcapng;
 mod source;

@@ -10,8 +10,8 @@ use std::io::{self, Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use super::hasher::Hasher;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 /// Where a capture comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +71,7 @@ impl Compression {
 /// The raw input with its running hash and byte count.
 struct HashedInput {
     inner: Box<dyn Read>,
-    hasher: Sha256,
+    hasher: Hasher,
     bytes: u64,
 }
 
@@ -112,23 +112,14 @@ impl OpenedInput {
         drop(self.stream);
         let mut raw = self.raw;
         io::copy(&mut raw, &mut io::sink())?;
-        let state = raw.0.borrow();
-        let digest = state.hasher.clone().finalize();
+        let state = Rc::try_unwrap(raw.0)
+            .map_err(|_| io::Error::other("input still shared after parsing"))?
+            .into_inner();
         Ok(RawDigest {
-            sha256: hex(&digest),
+            sha256: hex::encode(state.hasher.finalize()),
             bytes: state.bytes,
         })
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(64), |mut text, byte| {
-            let _ = write!(text, "{byte:02x}");
-            text
-        })
 }
 
 /// Opens a capture read-only (a file is never opened for writing, whatever happens later) and
@@ -149,7 +140,7 @@ pub fn open_input(source: &InputSource) -> io::Result<OpenedInput> {
     };
     let raw = HashingReader(Rc::new(RefCell::new(HashedInput {
         inner,
-        hasher: Sha256::new(),
+        hasher: Hasher::new(),
         bytes: 0,
     })));
     let mut reader = raw.clone();
@@ -180,6 +171,7 @@ fn read_prefix(reader: &mut impl Read, len: usize) -> io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
     use std::io::Write;
 
     fn read_all(source: &InputSource) -> (Compression, Vec<u8>, RawDigest) {
@@ -223,7 +215,7 @@ mod tests {
             assert_eq!(compression, expected);
             assert_eq!(content, plain);
             assert_eq!(digest.bytes, stored.len() as u64);
-            assert_eq!(digest.sha256, hex(&Sha256::digest(stored)));
+            assert_eq!(digest.sha256, hex::encode(Sha256::digest(stored)));
         }
     }
 
@@ -236,7 +228,7 @@ mod tests {
         opened.stream.read_exact(&mut head).unwrap();
         let digest = opened.finish().unwrap();
         assert_eq!(digest.bytes, bytes.len() as u64);
-        assert_eq!(digest.sha256, hex(&Sha256::digest(&bytes)));
+        assert_eq!(digest.sha256, hex::encode(Sha256::digest(&bytes)));
     }
 
     #[test]
