@@ -5,11 +5,13 @@ use anyhow::{Context, Result};
 
 use crate::aggregate::Aggregate;
 use crate::capture::{self, CaptureSummary};
-use crate::cli::{Cli, Command, ReportArgs};
-use crate::config::Config;
+use crate::cli::{Cli, Command, GeoipCommand, ReportArgs};
+use crate::config::{self, Config};
 use crate::decode;
+use crate::enrich::{self, GeoDatabases};
 use crate::output;
-use crate::report::{self, Report};
+use crate::render::lookup;
+use crate::report::{self, Report, ReportInputs};
 
 /// How a run ended; `main` turns it into the exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,18 +27,35 @@ pub enum Outcome {
 pub fn run(cli: Cli, command_line: Vec<String>) -> Result<Outcome> {
     match cli.command {
         Command::Report(args) => run_report(&args, command_line),
+        Command::Geoip(GeoipCommand::Lookup(args)) => {
+            let databases = GeoDatabases::resolve(&config::database_options(&args.databases))?;
+            let text = lookup::render(&args.addresses, &databases, args.json)?;
+            output::write_stdout(text.as_bytes())?;
+            Ok(Outcome::Success)
+        }
     }
 }
 
 fn run_report(args: &ReportArgs, command_line: Vec<String>) -> Result<Outcome> {
     let config =
         Config::from_report_args(args, command_line, std::env::var("SOURCE_DATE_EPOCH").ok())?;
+    let databases = GeoDatabases::resolve(&config.databases)?;
+    for note in &databases.notes {
+        output::diagnostic("note", "geoip", note);
+    }
     let (inputs, aggregate) = ingest(&config);
     report_input_problems(&inputs);
     if !inputs.iter().any(CaptureSummary::was_readable) {
         return Ok(Outcome::Failed);
     }
-    let report = Report::build(&config, &inputs, &aggregate);
+    let enrichment = enrich::enrich(&aggregate.sources, &databases);
+    let report = Report::build(&ReportInputs {
+        config: &config,
+        captures: &inputs,
+        aggregate: &aggregate,
+        databases: &databases,
+        enrichment: &enrichment,
+    });
     let rendered = report::to_json(&report).context("cannot serialise the report")?;
     match &config.output {
         Some(path) => output::write_file_atomically(path, rendered.as_bytes())?,

@@ -10,6 +10,8 @@ Examples:
   whence report capture.pcapng.gz -o report.json
   tcpdump -i eth0 -w - | whence report -
   whence report sensor-a/*.pcap sensor-b/*.pcapng.zst
+  whence report attack.pcap --geoip-db GeoLite2-Country.mmdb --geoip-db GeoLite2-ASN.mmdb
+  whence geoip lookup 8.8.8.8 2001:4860:4860::8888
 
 Exit status:
   0  every input was read to its end (warnings may have been printed)
@@ -34,6 +36,53 @@ pub enum Command {
     /// input. Inputs are only ever opened for reading.
     #[command(after_help = EXAMPLES)]
     Report(ReportArgs),
+
+    /// GeoIP and ASN database tools.
+    #[command(subcommand)]
+    Geoip(GeoipCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GeoipCommand {
+    /// Print what each database says about each address: country, registered country, ASN,
+    /// organisation, network category, anonymizer flags, bogon class.
+    ///
+    /// Use it to double-check a single address quoted in a report or a claim.
+    Lookup(LookupArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LookupArgs {
+    /// Addresses to look up (IPv4 or IPv6).
+    #[arg(required = true, value_name = "IP")]
+    pub addresses: Vec<String>,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub databases: DatabaseArgs,
+}
+
+/// Which GeoIP/ASN databases to use. Each role (country, ASN, anonymizer) is answered by the
+/// first database that fills it: `--geoip-db` files in the order given, then `.mmdb` files in
+/// `$WHENCE_GEOIP_DIR`, /usr/share/GeoIP, /var/lib/GeoIP and /usr/local/share/GeoIP, then the
+/// embedded defaults.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseArgs {
+    /// A MaxMind DB file (GeoIP2/GeoLite2 Country, City, ASN, ISP, Anonymous-IP; DB-IP;
+    /// ip-location-db; IPinfo). Its role is recognised from its contents. Repeatable.
+    #[arg(long = "geoip-db", value_name = "FILE")]
+    pub geoip_db: Vec<PathBuf>,
+
+    /// Do not fall back to the databases embedded in whence.
+    #[arg(long)]
+    pub no_embedded_db: bool,
+
+    /// Do not look for databases in the usual install locations or $WHENCE_GEOIP_DIR.
+    #[arg(long)]
+    pub no_system_db: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -50,6 +99,13 @@ pub struct ReportArgs {
     /// standard output. Refused if FILE is one of the inputs.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// How many of the busiest sources to list in `sources.top`.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+
+    #[command(flatten)]
+    pub databases: DatabaseArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

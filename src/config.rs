@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::capture::InputSource;
-use crate::cli::{ReportArgs, ReportFormat};
+use crate::cli::{DatabaseArgs, ReportArgs, ReportFormat};
+use crate::enrich::DatabaseOptions;
+use crate::enrich::databases::DIRECTORY_VARIABLE;
 
 /// Everything `report` needs, checked.
 #[derive(Debug, Clone)]
@@ -19,6 +21,9 @@ pub struct Config {
     /// Seconds since the Unix epoch the report says it was generated at: `SOURCE_DATE_EPOCH`
     /// when set (reproducible builds convention), otherwise now.
     pub generated_at: i64,
+    pub databases: DatabaseOptions,
+    /// Entries in `sources.top`.
+    pub top_sources: usize,
 }
 
 impl Config {
@@ -55,7 +60,25 @@ impl Config {
             output: args.output.clone(),
             command_line,
             generated_at,
+            databases: database_options(&args.databases),
+            top_sources: args.top,
         })
+    }
+}
+
+/// The databases the user asked for, with the search directories from the environment.
+pub fn database_options(args: &DatabaseArgs) -> DatabaseOptions {
+    let search_directories = if args.no_system_db {
+        Vec::new()
+    } else {
+        DatabaseOptions::default_search_directories(
+            std::env::var_os(DIRECTORY_VARIABLE).map(std::path::PathBuf::from),
+        )
+    };
+    DatabaseOptions {
+        explicit: args.geoip_db.clone(),
+        search_directories,
+        use_embedded: !args.no_embedded_db,
     }
 }
 

@@ -9,6 +9,8 @@ pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod decode;
+pub mod enrich;
 pub mod output;
+pub mod render;
 pub mod report;
 pub mod timestamp;

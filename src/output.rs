@@ -6,6 +6,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use crate::render::terminal_safe as printable;
+
 /// Writes `content` to `path` through a temporary file in the same directory renamed into
 /// place, so a reader never sees half a report and an interrupted run leaves no torn file.
 pub fn write_file_atomically(path: &Path, content: &[u8]) -> Result<()> {
@@ -50,27 +52,9 @@ pub fn fatal(message: &str) {
     let _ = writeln!(io::stderr().lock(), "whence: error: {}", printable(message));
 }
 
-fn printable(text: &str) -> String {
-    text.chars()
-        .flat_map(|character| {
-            if character.is_control() {
-                character.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![character]
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn control_characters_are_shown_not_obeyed() {
-        assert_eq!(printable("a\u{1b}[2Jb\n"), "a\\u{1b}[2Jb\\n");
-        assert_eq!(printable("plain café"), "plain café");
-    }
 
     #[test]
     fn atomic_write_replaces_the_whole_file() {

@@ -1,8 +1,10 @@
 //! Aggregation: takes decoded packets one at a time and keeps the counters the report needs,
 //! in memory that does not grow with the number of packets.
 
+mod sources;
 mod totals;
 
+pub use sources::{SourceStats, SourceTable, TtlSet};
 pub use totals::Totals;
 
 use crate::capture::Frame;
@@ -12,14 +14,19 @@ use crate::decode::Decoded;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Aggregate {
     pub totals: Totals,
+    pub sources: SourceTable,
 }
 
 impl Aggregate {
     pub fn observe(&mut self, frame: &Frame, decoded: &Decoded) {
         self.totals.observe(frame, decoded);
+        if let Decoded::Ip(packet) = decoded {
+            self.sources.observe(packet);
+        }
     }
 
     pub fn merge(&mut self, other: &Aggregate) {
         self.totals.merge(&other.totals);
+        self.sources.merge(&other.sources);
     }
 }

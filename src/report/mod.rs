@@ -1,6 +1,8 @@
 //! The report model: one serde tree that JSON prints as is and every template renders. Field
 //! names follow `shared/design/report-contract.md` (schema `whence.report/1`).
 
+mod origin;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -9,6 +11,7 @@ use crate::aggregate::Aggregate;
 use crate::capture::{CaptureSummary, Compression, Format};
 use crate::config::Config;
 use crate::decode::link_type_name;
+use crate::enrich::{Enrichment, GeoDatabases};
 use crate::timestamp::{TimeSpan, format_rfc3339};
 
 pub const SCHEMA: &str = "whence.report/1";
@@ -20,7 +23,25 @@ pub struct Report {
     pub generated_at: String,
     pub command_line: Vec<String>,
     pub inputs: Vec<InputReport>,
+    pub geoip: GeoipReport,
     pub totals: TotalsReport,
+    pub sources: SourcesReport,
+    pub countries: Vec<CountryRow>,
+    pub asns: Vec<AsnRow>,
+}
+
+pub use origin::{
+    AsnRow, BogonSummary, CountryRow, DatabaseReport, GeoipReport, SourcesReport, TopSource,
+    UNKNOWN_COUNTRY,
+};
+
+/// Everything the report is built from.
+pub struct ReportInputs<'a> {
+    pub config: &'a Config,
+    pub captures: &'a [CaptureSummary],
+    pub aggregate: &'a Aggregate,
+    pub databases: &'a GeoDatabases,
+    pub enrichment: &'a Enrichment,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -66,7 +87,15 @@ pub struct TotalsReport {
 }
 
 impl Report {
-    pub fn build(config: &Config, inputs: &[CaptureSummary], aggregate: &Aggregate) -> Report {
+    pub fn build(parts: &ReportInputs) -> Report {
+        let ReportInputs {
+            config,
+            captures,
+            aggregate,
+            databases,
+            enrichment,
+        } = parts;
+        let origin = origin::build(&aggregate.sources, enrichment, config.top_sources);
         Report {
             schema: SCHEMA,
             tool: Tool {
@@ -75,8 +104,12 @@ impl Report {
             },
             generated_at: format_rfc3339(config.generated_at.saturating_mul(1_000_000_000)),
             command_line: config.command_line.clone(),
-            inputs: inputs.iter().map(InputReport::from_summary).collect(),
+            inputs: captures.iter().map(InputReport::from_summary).collect(),
+            geoip: origin::geoip_section(databases, enrichment, aggregate.totals.span.first_ns),
             totals: TotalsReport::from_aggregate(aggregate),
+            sources: origin.sources,
+            countries: origin.countries,
+            asns: origin.asns,
         }
     }
 }

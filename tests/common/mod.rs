@@ -299,3 +299,19 @@ pub fn raw_ipv4_udp(source: [u8; 4]) -> Vec<u8> {
     packet.extend_from_slice(b"payload!");
     packet
 }
+
+/// A minimal Ethernet + IPv6 + UDP frame from `source` to 2001:db8::1, port 40000 -> 53.
+pub fn ethernet_udp6_frame(source: std::net::Ipv6Addr) -> Vec<u8> {
+    let mut frame = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x86, 0xdd];
+    frame.extend_from_slice(&[0x60, 0, 0, 0, 0, 16, 17, 64]);
+    frame.extend_from_slice(&source.octets());
+    frame.extend_from_slice(
+        &"2001:db8::1"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets(),
+    );
+    frame.extend_from_slice(&[0x9c, 0x40, 0, 53, 0, 16, 0, 0]);
+    frame.extend_from_slice(b"payload!");
+    frame
+}

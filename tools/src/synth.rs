@@ -144,7 +144,7 @@ fn dns_answer_frame(frame: &mut Vec<u8>, rng: &mut Rng) {
     ethernet(frame);
     let source = random_source(rng);
     // One in three is a later fragment of a large answer.
-    if rng.next() % 3 == 0 {
+    if rng.next().is_multiple_of(3) {
         ipv4(frame, rng, 17, 1480, source, 0x00b9);
         frame.resize(14 + 20 + 1480, 0xab);
     } else {

@@ -1,0 +1,137 @@
+//! Per-source counters: for every source address, its packets, bytes, time span and the TTLs
+//! it was seen with. One hash-map update per packet; enrichment later runs once per entry.
+//!
+//! The map's hasher is seeded per process (foldhash): source addresses are chosen by the
+//! attacker, and a fixed hash would let a crafted capture degrade every insert to a scan.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use crate::decode::Packet;
+use crate::timestamp::TimeSpan;
+
+/// How many distinct TTLs are kept per source; more than a handful already says "many".
+pub const MAX_TTLS_PER_SOURCE: usize = 8;
+
+/// Distinct TTL values in order of first sight, at most `MAX_TTLS_PER_SOURCE`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TtlSet {
+    values: [u8; MAX_TTLS_PER_SOURCE],
+    len: u8,
+    /// More distinct values were seen than are kept.
+    overflowed: bool,
+}
+
+impl TtlSet {
+    pub fn insert(&mut self, ttl: u8) {
+        let len = usize::from(self.len);
+        let known = self.values.get(..len).unwrap_or_default();
+        if known.contains(&ttl) {
+            return;
+        }
+        match self.values.get_mut(len) {
+            Some(slot) => {
+                *slot = ttl;
+                self.len += 1;
+            }
+            None => self.overflowed = true,
+        }
+    }
+
+    pub fn values(&self) -> &[u8] {
+        self.values.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+
+    pub fn merge(&mut self, other: &TtlSet) {
+        for &ttl in other.values() {
+            self.insert(ttl);
+        }
+        self.overflowed |= other.overflowed;
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SourceStats {
+    pub packets: u64,
+    pub bytes: u64,
+    pub span: TimeSpan,
+    pub ttls: TtlSet,
+}
+
+impl SourceStats {
+    pub fn merge(&mut self, other: &SourceStats) {
+        self.packets += other.packets;
+        self.bytes += other.bytes;
+        self.span.merge(&other.span);
+        self.ttls.merge(&other.ttls);
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SourceTable {
+    by_address: HashMap<IpAddr, SourceStats, foldhash::fast::RandomState>,
+}
+
+impl SourceTable {
+    pub fn observe(&mut self, packet: &Packet) {
+        let stats = self.by_address.entry(packet.src).or_default();
+        stats.packets += 1;
+        stats.bytes += u64::from(packet.wire_len);
+        stats.span.observe(packet.timestamp_ns);
+        stats.ttls.insert(packet.ttl);
+    }
+
+    pub fn merge(&mut self, other: &SourceTable) {
+        for (address, stats) in &other.by_address {
+            self.by_address.entry(*address).or_default().merge(stats);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_address.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_address.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&IpAddr, &SourceStats)> {
+        self.by_address.iter()
+    }
+
+    pub fn get(&self, address: &IpAddr) -> Option<&SourceStats> {
+        self.by_address.get(address)
+    }
+}
+
+impl PartialEq for SourceTable {
+    fn eq(&self, other: &Self) -> bool {
+        self.by_address == other.by_address
+    }
+}
+
+impl Eq for SourceTable {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_set_keeps_distinct_values_up_to_its_capacity() {
+        let mut set = TtlSet::default();
+        for ttl in [64, 64, 63, 64, 128] {
+            set.insert(ttl);
+        }
+        assert_eq!(set.values(), &[64, 63, 128]);
+        assert!(!set.overflowed());
+        for ttl in 0..20 {
+            set.insert(ttl);
+        }
+        assert_eq!(set.values().len(), MAX_TTLS_PER_SOURCE);
+        assert!(set.overflowed());
+    }
+}

@@ -1,0 +1,191 @@
+//! Choosing the databases for a run: the user's `--geoip-db` files first, then databases found
+//! where `geoipupdate` installs them (and `WHENCE_GEOIP_DIR`), then the embedded defaults. Each
+//! role (country, ASN, anonymizer) is answered by the first database that can fill it, and the
+//! report names which one did.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::geoip::{Database, DatabaseSource, GeoInfo, Role};
+
+/// Where `geoipupdate` puts databases on common systems (its GeoIP.conf `DatabaseDirectory`
+/// defaults on Debian/Ubuntu, Fedora and Homebrew/FreeBSD respectively).
+pub const SYSTEM_DIRECTORIES: [&str; 3] = [
+    "/usr/share/GeoIP",
+    "/var/lib/GeoIP",
+    "/usr/local/share/GeoIP",
+];
+
+/// The environment variable naming one more directory to search, before the system ones.
+pub const DIRECTORY_VARIABLE: &str = "WHENCE_GEOIP_DIR";
+
+/// Credit the embedded data's licenses require (CC BY 4.0), repeated in every report.
+pub const EMBEDDED_COUNTRY_ATTRIBUTION: &str = "Country: ip-location-db geo-whois-asn-country, built from RIR delegations and whois data published by the NRO (CC BY 4.0).";
+pub const EMBEDDED_ASN_ATTRIBUTION: &str = "ASN: ip-location-db asn, from RouteViews, the NRO's RIR data and DB-IP ASN Lite (https://db-ip.com), CC BY 4.0; converted to MaxMind DB format by whence.";
+
+static EMBEDDED_COUNTRY: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/geoip/country.mmdb"
+));
+static EMBEDDED_ASN: &[u8] =
+    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/geoip/asn.mmdb"));
+
+/// What the user asked for.
+#[derive(Debug, Clone, Default)]
+pub struct DatabaseOptions {
+    pub explicit: Vec<PathBuf>,
+    /// Directories to search, in order (empty disables discovery).
+    pub search_directories: Vec<PathBuf>,
+    pub use_embedded: bool,
+}
+
+impl DatabaseOptions {
+    /// The directories searched by default: `WHENCE_GEOIP_DIR`, then the system ones.
+    pub fn default_search_directories(variable: Option<PathBuf>) -> Vec<PathBuf> {
+        variable
+            .into_iter()
+            .chain(SYSTEM_DIRECTORIES.iter().map(PathBuf::from))
+            .collect()
+    }
+}
+
+/// The databases of a run and which answers each role.
+pub struct GeoDatabases {
+    databases: Vec<Database>,
+    by_role: BTreeMap<Role, usize>,
+    /// Things the user should know (a discovered file that could not be read, a database that
+    /// was not needed).
+    pub notes: Vec<String>,
+}
+
+impl GeoDatabases {
+    pub fn resolve(options: &DatabaseOptions) -> Result<GeoDatabases> {
+        let mut chosen = GeoDatabases {
+            databases: Vec::new(),
+            by_role: BTreeMap::new(),
+            notes: Vec::new(),
+        };
+        for path in &options.explicit {
+            let database = Database::open_file(path)
+                .with_context(|| format!("GeoIP database {}", path.display()))?;
+            if !chosen.adopt(database) {
+                chosen.notes.push(format!(
+                    "{}: not used, its roles are already filled by an earlier --geoip-db",
+                    path.display()
+                ));
+            }
+        }
+        for directory in &options.search_directories {
+            for path in mmdb_files_in(directory) {
+                if chosen.all_roles_filled() {
+                    break;
+                }
+                match Database::open_file(&path) {
+                    Ok(database) => {
+                        chosen.adopt(database);
+                    }
+                    Err(error) => chosen
+                        .notes
+                        .push(format!("{}: skipped: {error}", path.display())),
+                }
+            }
+        }
+        if options.use_embedded {
+            for (bytes, name) in [(EMBEDDED_COUNTRY, "country"), (EMBEDDED_ASN, "asn")] {
+                let database = embedded(bytes, name)?;
+                if !database
+                    .roles()
+                    .iter()
+                    .all(|role| chosen.by_role.contains_key(role))
+                {
+                    chosen.adopt(database);
+                }
+            }
+        }
+        Ok(chosen)
+    }
+
+    /// Takes `database` for every role it can fill that is still open; false if none.
+    fn adopt(&mut self, database: Database) -> bool {
+        let open: Vec<Role> = database
+            .roles()
+            .iter()
+            .copied()
+            .filter(|role| !self.by_role.contains_key(role))
+            .collect();
+        if open.is_empty() {
+            return false;
+        }
+        let index = self.databases.len();
+        for role in open {
+            self.by_role.insert(role, index);
+        }
+        self.databases.push(database);
+        true
+    }
+
+    fn all_roles_filled(&self) -> bool {
+        [Role::Country, Role::Asn, Role::Anonymizer]
+            .iter()
+            .all(|role| self.by_role.contains_key(role))
+    }
+
+    /// The database answering each role, in role order.
+    pub fn assignments(&self) -> impl Iterator<Item = (Role, &Database)> {
+        self.by_role
+            .iter()
+            .filter_map(|(role, &index)| Some((*role, self.databases.get(index)?)))
+    }
+
+    /// Asks each database about `ip` and keeps, from each, only the fields of the roles it was
+    /// chosen for. Decoding errors leave the fields unknown and are returned for counting.
+    pub fn lookup(&self, ip: IpAddr) -> (GeoInfo, usize) {
+        let mut info = GeoInfo::default();
+        let mut errors = 0;
+        for (index, database) in self.databases.iter().enumerate() {
+            let mut answer = GeoInfo::default();
+            if database.lookup(ip, &mut answer).is_err() {
+                errors += 1;
+                continue;
+            }
+            let answers = |role: Role| self.by_role.get(&role) == Some(&index);
+            if answers(Role::Country) {
+                info.country = answer.country;
+                info.registered_country = answer.registered_country;
+                info.anycast = answer.anycast;
+            }
+            if answers(Role::Asn) {
+                info.asn = answer.asn;
+                info.as_org = answer.as_org;
+            }
+            if answers(Role::Anonymizer) {
+                info.anonymizer = answer.anonymizer;
+            }
+        }
+        (info, errors)
+    }
+}
+
+fn embedded(bytes: &'static [u8], name: &'static str) -> Result<Database> {
+    Database::from_bytes(
+        std::borrow::Cow::Borrowed(bytes),
+        DatabaseSource::Embedded(name),
+    )
+    .with_context(|| format!("embedded {name} database"))
+}
+
+/// `.mmdb` files directly in `directory`, sorted by name so the choice is deterministic.
+fn mmdb_files_in(directory: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(directory) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "mmdb") && path.is_file())
+        .collect();
+    files.sort();
+    files
+}

@@ -1,0 +1,364 @@
+//! GeoIP and ASN databases in MaxMind DB format: takes database bytes (embedded or a user's
+//! file), recognises which record schema they use and which roles they can fill (country, ASN,
+//! anonymizer), and answers lookups as small `GeoInfo` values.
+//!
+//! Record structs are private and borrow from the database; each schema's fields are mapped to
+//! one domain type, so the rest of whence never sees a schema. Lookups never panic: an address
+//! a database does not cover, or a record it cannot decode, is simply unknown, and decoding
+//! errors are counted so the report can say a database misbehaved.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use maxminddb::{Reader, WithinOptions};
+use serde::{Deserialize, Serialize};
+
+/// What a database can tell about an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Country,
+    Asn,
+    Anonymizer,
+}
+
+/// The record layouts met in the wild (see the module docs of each struct below).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordSchema {
+    /// MaxMind GeoIP2/GeoLite2 Country, City, Enterprise and DB-IP's compatible files:
+    /// `country.iso_code`, `registered_country.iso_code`, `traits`.
+    Geoip2Country,
+    /// ip-location-db country files: `country_code` only.
+    CountryCode,
+    /// IPinfo's free files: `country_code` (Lite) or `country` (older country+ASN files) as a
+    /// code, `asn` ("AS15169"), `as_name`.
+    Ipinfo,
+    /// GeoLite2/GeoIP2 ASN, GeoIP2 ISP, DB-IP ASN: `autonomous_system_number`,
+    /// `autonomous_system_organization` (ISP adds `isp`, `organization`).
+    Geolite2Asn,
+    /// GeoIP2 Anonymous IP: `is_anonymous`, `is_anonymous_vpn`, `is_hosting_provider`,
+    /// `is_public_proxy`, `is_residential_proxy`, `is_tor_exit_node`.
+    AnonymousIp,
+}
+
+impl RecordSchema {
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            RecordSchema::Geoip2Country => &[Role::Country],
+            RecordSchema::CountryCode => &[Role::Country],
+            RecordSchema::Ipinfo => &[Role::Country, Role::Asn],
+            RecordSchema::Geolite2Asn => &[Role::Asn],
+            RecordSchema::AnonymousIp => &[Role::Anonymizer],
+        }
+    }
+}
+
+/// Where a database came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseSource {
+    Embedded(&'static str),
+    File(PathBuf),
+}
+
+impl DatabaseSource {
+    pub fn label(&self) -> String {
+        match self {
+            DatabaseSource::Embedded(_) => "embedded".to_string(),
+            DatabaseSource::File(path) => path.display().to_string(),
+        }
+    }
+}
+
+/// Anonymizer flags; `None` where the database says nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct AnonymizerFlags {
+    pub anonymous: bool,
+    pub vpn: bool,
+    pub hosting: bool,
+    pub public_proxy: bool,
+    pub residential_proxy: bool,
+    pub tor_exit: bool,
+}
+
+/// What the databases say about one address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GeoInfo {
+    /// ISO 3166-1 alpha-2 code where the address is located.
+    pub country: Option<String>,
+    /// Where the network is registered, when the database distinguishes it.
+    pub registered_country: Option<String>,
+    pub asn: Option<u32>,
+    pub as_org: Option<String>,
+    pub anonymizer: Option<AnonymizerFlags>,
+    /// The country record flags the network as anycast (one address, many places).
+    pub anycast: bool,
+}
+
+/// A database ready for lookups.
+pub struct Database {
+    /// Embedded databases are read in place (no copy, no decompression: start-up stays in
+    /// milliseconds); files are read into memory.
+    reader: Reader<Cow<'static, [u8]>>,
+    pub source: DatabaseSource,
+    pub schema: RecordSchema,
+    pub database_type: String,
+    pub build_epoch: u64,
+    pub description: Option<String>,
+}
+
+/// Why a database cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    #[error("not a readable MaxMind DB file: {0}")]
+    Invalid(maxminddb::MaxMindDbError),
+    #[error(
+        "database type {database_type:?} holds no country, ASN or anonymizer records whence can read \
+         (expected GeoIP2/GeoLite2 Country, City, ASN, ISP or Anonymous-IP, DB-IP, ip-location-db or IPinfo)"
+    )]
+    UnknownSchema { database_type: String },
+    #[error("cannot read the file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Database {
+    pub fn open_file(path: &Path) -> Result<Database, DatabaseError> {
+        let bytes = std::fs::read(path)?;
+        Database::from_bytes(Cow::Owned(bytes), DatabaseSource::File(path.to_path_buf()))
+    }
+
+    pub fn from_bytes(
+        bytes: Cow<'static, [u8]>,
+        source: DatabaseSource,
+    ) -> Result<Database, DatabaseError> {
+        let reader = Reader::from_source(bytes).map_err(DatabaseError::Invalid)?;
+        let metadata = reader.metadata();
+        let database_type = metadata.database_type.clone();
+        let build_epoch = metadata.build_epoch;
+        let description = metadata
+            .description
+            .get("en")
+            .or_else(|| metadata.description.values().next())
+            .cloned();
+        let schema = detect_schema(&reader, &database_type)?;
+        Ok(Database {
+            reader,
+            source,
+            schema,
+            database_type,
+            build_epoch,
+            description,
+        })
+    }
+
+    pub fn roles(&self) -> &'static [Role] {
+        self.schema.roles()
+    }
+
+    /// Looks `ip` up; `Err` carries the decoding error of a corrupt record.
+    pub fn lookup(&self, ip: IpAddr, into: &mut GeoInfo) -> Result<(), maxminddb::MaxMindDbError> {
+        let result = self.reader.lookup(ip)?;
+        match self.schema {
+            RecordSchema::Geoip2Country => {
+                if let Some(record) = result.decode::<Geoip2CountryRecord>()? {
+                    into.country = record.country.and_then(|c| c.iso_code).map(str::to_string);
+                    into.registered_country = record
+                        .registered_country
+                        .and_then(|c| c.iso_code)
+                        .map(str::to_string);
+                    if let Some(traits) = record.traits {
+                        into.anycast = traits.is_anycast.unwrap_or(false);
+                        if traits.is_anonymous_proxy == Some(true) {
+                            into.anonymizer.get_or_insert_default().anonymous = true;
+                        }
+                    }
+                }
+            }
+            RecordSchema::CountryCode | RecordSchema::Ipinfo => {
+                if let Some(record) = result.decode::<CountryCodeRecord>()? {
+                    into.country = record.country_code.or(record.country).map(str::to_string);
+                    if let Some(asn) = record.asn.and_then(parse_as_number) {
+                        into.asn = Some(asn);
+                        into.as_org = record.as_name.map(str::to_string);
+                    }
+                }
+            }
+            RecordSchema::Geolite2Asn => {
+                if let Some(record) = result.decode::<AsnRecord>()? {
+                    into.asn = record.autonomous_system_number;
+                    into.as_org = record
+                        .autonomous_system_organization
+                        .or(record.organization)
+                        .or(record.isp)
+                        .map(str::to_string);
+                }
+            }
+            RecordSchema::AnonymousIp => {
+                if let Some(record) = result.decode::<AnonymousIpRecord>()? {
+                    into.anonymizer = Some(AnonymizerFlags {
+                        anonymous: record.is_anonymous.unwrap_or(false),
+                        vpn: record.is_anonymous_vpn.unwrap_or(false),
+                        hosting: record.is_hosting_provider.unwrap_or(false),
+                        public_proxy: record.is_public_proxy.unwrap_or(false),
+                        residential_proxy: record.is_residential_proxy.unwrap_or(false),
+                        tor_exit: record.is_tor_exit_node.unwrap_or(false),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// "AS15169" or "15169" -> 15169.
+fn parse_as_number(text: &str) -> Option<u32> {
+    let digits = text
+        .strip_prefix("AS")
+        .or_else(|| text.strip_prefix("as"))
+        .unwrap_or(text);
+    digits.parse().ok()
+}
+
+#[derive(Deserialize)]
+struct IsoCode<'a> {
+    #[serde(borrow)]
+    iso_code: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct CountryTraits {
+    is_anonymous_proxy: Option<bool>,
+    is_anycast: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct Geoip2CountryRecord<'a> {
+    #[serde(borrow)]
+    country: Option<IsoCode<'a>>,
+    #[serde(borrow)]
+    registered_country: Option<IsoCode<'a>>,
+    traits: Option<CountryTraits>,
+}
+
+#[derive(Deserialize)]
+struct CountryCodeRecord<'a> {
+    #[serde(borrow)]
+    country_code: Option<&'a str>,
+    /// IPinfo's older files put the code in `country`.
+    #[serde(borrow)]
+    country: Option<&'a str>,
+    #[serde(borrow)]
+    asn: Option<&'a str>,
+    #[serde(borrow)]
+    as_name: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct AsnRecord<'a> {
+    autonomous_system_number: Option<u32>,
+    #[serde(borrow)]
+    autonomous_system_organization: Option<&'a str>,
+    #[serde(borrow)]
+    organization: Option<&'a str>,
+    #[serde(borrow)]
+    isp: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct AnonymousIpRecord {
+    is_anonymous: Option<bool>,
+    is_anonymous_vpn: Option<bool>,
+    is_hosting_provider: Option<bool>,
+    is_public_proxy: Option<bool>,
+    is_residential_proxy: Option<bool>,
+    is_tor_exit_node: Option<bool>,
+}
+
+/// The keys of a sample record, and whether `country` is a map (GeoIP2) or a string (IPinfo).
+#[derive(Default)]
+struct RecordShape {
+    keys: Vec<String>,
+    country_is_map: bool,
+}
+
+/// Decides the schema from the metadata's `database_type` where it is explicit, and otherwise
+/// from the keys of the first records (ip-location-db files say only "country ipvAll").
+fn detect_schema(
+    reader: &Reader<Cow<'static, [u8]>>,
+    database_type: &str,
+) -> Result<RecordSchema, DatabaseError> {
+    let kind = database_type.to_ascii_lowercase();
+    if kind.contains("anonymous") {
+        return Ok(RecordSchema::AnonymousIp);
+    }
+    if kind.contains("asn") || kind.contains("isp") {
+        return Ok(RecordSchema::Geolite2Asn);
+    }
+    let maxmind_style =
+        kind.starts_with("geoip2-") || kind.starts_with("geolite2-") || kind.starts_with("dbip-");
+    if maxmind_style
+        && (kind.contains("country") || kind.contains("city") || kind.contains("enterprise"))
+    {
+        return Ok(RecordSchema::Geoip2Country);
+    }
+    let shape = sample_shape(reader);
+    let has = |key: &str| shape.keys.iter().any(|k| k == key);
+    if has("country") && shape.country_is_map {
+        Ok(RecordSchema::Geoip2Country)
+    } else if has("asn") && (has("country_code") || has("country")) {
+        Ok(RecordSchema::Ipinfo)
+    } else if has("country_code") {
+        Ok(RecordSchema::CountryCode)
+    } else if has("autonomous_system_number") {
+        Ok(RecordSchema::Geolite2Asn)
+    } else if has("is_anonymous") {
+        Ok(RecordSchema::AnonymousIp)
+    } else {
+        Err(DatabaseError::UnknownSchema {
+            database_type: database_type.to_string(),
+        })
+    }
+}
+
+/// Looks at the first few records of the tree; a corrupt database yields an empty shape (and
+/// so an "unknown schema" error) rather than a crash.
+fn sample_shape(reader: &Reader<Cow<'static, [u8]>>) -> RecordShape {
+    const SAMPLES: usize = 8;
+    let mut shape = RecordShape::default();
+    let Ok(networks) = reader.networks(WithinOptions::default()) else {
+        return shape;
+    };
+    for item in networks.take(SAMPLES) {
+        let Ok(item) = item else { break };
+        let Ok(Some(record)) =
+            item.decode::<std::collections::BTreeMap<String, serde_json::Value>>()
+        else {
+            continue;
+        };
+        for (key, value) in record {
+            if key == "country" && value.is_object() {
+                shape.country_is_map = true;
+            }
+            if !shape.keys.contains(&key) {
+                shape.keys.push(key);
+            }
+        }
+        if !shape.keys.is_empty() {
+            break;
+        }
+    }
+    shape
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_numbers_parse_with_or_without_prefix() {
+        assert_eq!(parse_as_number("AS15169"), Some(15169));
+        assert_eq!(parse_as_number("13335"), Some(13335));
+        assert_eq!(parse_as_number("ASX"), None);
+    }
+}

@@ -1,0 +1,383 @@
+//! The origin sections of the report: `sources` (how many, and the busiest), `countries[]`,
+//! `asns[]` and `geoip.databases[]`, built from the source table and its enrichment.
+//!
+//! Shares are over the sources that could have a location: bogon sources are counted apart and
+//! never given a country (they cannot be genuine Internet sources). A non-bogon source that no
+//! database locates is counted under "ZZ".
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::aggregate::{SourceStats, SourceTable};
+use crate::enrich::countries;
+use crate::enrich::databases::{EMBEDDED_ASN_ATTRIBUTION, EMBEDDED_COUNTRY_ATTRIBUTION};
+use crate::enrich::geoip::{DatabaseSource, RecordSchema, Role};
+use crate::enrich::{AsnCategory, Enrichment, GeoDatabases, SourceOrigin};
+use crate::timestamp::format_rfc3339;
+
+/// Code for "no database knows", as ISO 3166 reserves it for user assignment.
+pub const UNKNOWN_COUNTRY: &str = "ZZ";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourcesReport {
+    pub unique: u64,
+    pub unique_ipv4: u64,
+    pub unique_ipv6: u64,
+    pub unique_asns: u64,
+    /// Countries other than "ZZ".
+    pub unique_countries: u64,
+    /// Non-bogon sources no database could place in an ASN.
+    pub without_asn: u64,
+    pub bogons: BogonSummary,
+    pub top: Vec<TopSource>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BogonSummary {
+    pub sources: u64,
+    pub packets: u64,
+    /// Sources per bogon class.
+    pub classes: BTreeMap<&'static str, u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TopSource {
+    pub ip: String,
+    pub packets: u64,
+    pub bytes: u64,
+    pub country: Option<String>,
+    pub registered_country: Option<String>,
+    pub asn: Option<u32>,
+    pub as_org: Option<String>,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    pub ttl_values: Vec<u8>,
+    pub flags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CountryRow {
+    pub code: String,
+    pub name: String,
+    pub continent: String,
+    pub sources: u64,
+    pub packets: u64,
+    pub bytes: u64,
+    pub share_sources: f64,
+    pub share_packets: f64,
+    pub share_bytes: f64,
+    /// Share in the baseline capture; `null` without `--baseline`.
+    pub baseline_share: Option<f64>,
+    pub lift: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AsnRow {
+    pub asn: u32,
+    pub org: Option<String>,
+    /// The country most of this ASN's sources geolocate to.
+    pub country: String,
+    pub category: AsnCategory,
+    pub sources: u64,
+    pub packets: u64,
+    pub bytes: u64,
+    pub share_sources: f64,
+    pub share_packets: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GeoipReport {
+    pub databases: Vec<DatabaseReport>,
+    /// Lookups that failed because a database record would not decode.
+    pub lookup_errors: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DatabaseReport {
+    pub role: Role,
+    pub source: String,
+    pub database_type: String,
+    pub build_date: Option<String>,
+    pub build_epoch: u64,
+    pub record_schema: RecordSchema,
+    pub attribution: String,
+    /// Days from the database's build to the first packet (negative: the database is newer
+    /// than the capture). GeoIP data drifts; a large gap weakens every location.
+    pub days_build_to_first_packet: Option<i64>,
+}
+
+/// Counts of one group (a country, an ASN).
+#[derive(Default)]
+struct Tally {
+    sources: u64,
+    packets: u64,
+    bytes: u64,
+}
+
+impl Tally {
+    fn add(&mut self, stats: &SourceStats) {
+        self.sources += 1;
+        self.packets += stats.packets;
+        self.bytes += stats.bytes;
+    }
+}
+
+/// An ASN's counts, with what is needed to name and place it.
+struct AsnTally {
+    tally: Tally,
+    org: Option<String>,
+    category: AsnCategory,
+    sources_by_country: BTreeMap<String, u64>,
+}
+
+fn share(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+pub struct OriginSections {
+    pub sources: SourcesReport,
+    pub countries: Vec<CountryRow>,
+    pub asns: Vec<AsnRow>,
+}
+
+pub fn build(sources: &SourceTable, enrichment: &Enrichment, top_count: usize) -> OriginSections {
+    let unknown_origin = SourceOrigin {
+        geo: Default::default(),
+        bogon: None,
+        category: AsnCategory::Unknown,
+    };
+    let mut located = Tally::default();
+    let mut bogons = BogonSummary {
+        sources: 0,
+        packets: 0,
+        classes: BTreeMap::new(),
+    };
+    let mut by_country: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut by_asn: BTreeMap<u32, AsnTally> = BTreeMap::new();
+    let (mut unique_ipv4, mut unique_ipv6, mut without_asn) = (0, 0, 0);
+    for (address, stats) in sources.iter() {
+        if address.is_ipv4() {
+            unique_ipv4 += 1;
+        } else {
+            unique_ipv6 += 1;
+        }
+        let origin = enrichment.origin(address).unwrap_or(&unknown_origin);
+        if let Some(class) = origin.bogon {
+            bogons.sources += 1;
+            bogons.packets += stats.packets;
+            *bogons.classes.entry(class.as_str()).or_default() += 1;
+            continue;
+        }
+        located.add(stats);
+        let country = origin
+            .geo
+            .country
+            .clone()
+            .unwrap_or_else(|| UNKNOWN_COUNTRY.into());
+        by_country.entry(country.clone()).or_default().add(stats);
+        match origin.geo.asn {
+            Some(asn) => {
+                let entry = by_asn.entry(asn).or_insert_with(|| AsnTally {
+                    tally: Tally::default(),
+                    org: origin.geo.as_org.clone(),
+                    category: origin.category,
+                    sources_by_country: BTreeMap::new(),
+                });
+                entry.tally.add(stats);
+                *entry.sources_by_country.entry(country).or_default() += 1;
+            }
+            None => without_asn += 1,
+        }
+    }
+
+    let mut countries: Vec<CountryRow> = by_country
+        .into_iter()
+        .map(|(code, tally)| CountryRow {
+            name: countries::name(&code).to_string(),
+            continent: countries::continent(&code).to_string(),
+            share_sources: share(tally.sources, located.sources),
+            share_packets: share(tally.packets, located.packets),
+            share_bytes: share(tally.bytes, located.bytes),
+            code,
+            sources: tally.sources,
+            packets: tally.packets,
+            bytes: tally.bytes,
+            baseline_share: None,
+            lift: None,
+        })
+        .collect();
+    countries.sort_by(|a, b| {
+        (b.sources, b.packets)
+            .cmp(&(a.sources, a.packets))
+            .then_with(|| a.code.cmp(&b.code))
+    });
+
+    let mut asns: Vec<AsnRow> = by_asn
+        .into_iter()
+        .map(
+            |(
+                asn,
+                AsnTally {
+                    tally,
+                    org,
+                    category,
+                    sources_by_country,
+                },
+            )| AsnRow {
+                asn,
+                org,
+                country: most_common(&sources_by_country),
+                category,
+                share_sources: share(tally.sources, located.sources),
+                share_packets: share(tally.packets, located.packets),
+                sources: tally.sources,
+                packets: tally.packets,
+                bytes: tally.bytes,
+            },
+        )
+        .collect();
+    asns.sort_by(|a, b| {
+        (b.sources, b.packets)
+            .cmp(&(a.sources, a.packets))
+            .then_with(|| a.asn.cmp(&b.asn))
+    });
+
+    let sources_report = SourcesReport {
+        unique: sources.len() as u64,
+        unique_ipv4,
+        unique_ipv6,
+        unique_asns: asns.len() as u64,
+        unique_countries: countries
+            .iter()
+            .filter(|row| row.code != UNKNOWN_COUNTRY)
+            .count() as u64,
+        without_asn,
+        bogons,
+        top: top_sources(sources, enrichment, top_count),
+    };
+    OriginSections {
+        sources: sources_report,
+        countries,
+        asns,
+    }
+}
+
+/// The key with the largest count; ties go to the smallest key, so the choice is stable.
+fn most_common(counts: &BTreeMap<String, u64>) -> String {
+    counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(key, _)| key.clone())
+        .unwrap_or_else(|| UNKNOWN_COUNTRY.to_string())
+}
+
+fn top_sources(sources: &SourceTable, enrichment: &Enrichment, count: usize) -> Vec<TopSource> {
+    let mut ranked: Vec<(&IpAddr, &SourceStats)> = sources.iter().collect();
+    ranked.sort_by(|a, b| b.1.packets.cmp(&a.1.packets).then_with(|| a.0.cmp(b.0)));
+    ranked
+        .into_iter()
+        .take(count)
+        .map(|(address, stats)| {
+            let origin = enrichment.origin(address);
+            let geo = origin.map(|origin| &origin.geo);
+            TopSource {
+                ip: address.to_string(),
+                packets: stats.packets,
+                bytes: stats.bytes,
+                country: geo.and_then(|geo| geo.country.clone()),
+                registered_country: geo.and_then(|geo| geo.registered_country.clone()),
+                asn: geo.and_then(|geo| geo.asn),
+                as_org: geo.and_then(|geo| geo.as_org.clone()),
+                first_seen: stats.span.first_ns.map(format_rfc3339),
+                last_seen: stats.span.last_ns.map(format_rfc3339),
+                ttl_values: stats.ttls.values().to_vec(),
+                flags: origin.map(source_flags).unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+fn source_flags(origin: &SourceOrigin) -> Vec<String> {
+    let mut flags = Vec::new();
+    if let Some(class) = origin.bogon {
+        flags.push(format!("bogon:{}", class.as_str()));
+    }
+    if origin.category != AsnCategory::Unknown {
+        flags.push(format!("network:{}", origin.category.as_str()));
+    }
+    if origin.geo.anycast {
+        flags.push("anycast".to_string());
+    }
+    if let Some(anonymizer) = origin.geo.anonymizer {
+        for (set, name) in [
+            (anonymizer.vpn, "vpn"),
+            (anonymizer.tor_exit, "tor_exit"),
+            (anonymizer.public_proxy, "public_proxy"),
+            (anonymizer.residential_proxy, "residential_proxy"),
+            (anonymizer.hosting, "hosting_provider"),
+            (anonymizer.anonymous, "anonymous"),
+        ] {
+            if set {
+                flags.push(format!("anonymizer:{name}"));
+            }
+        }
+    }
+    flags
+}
+
+pub fn geoip_section(
+    databases: &GeoDatabases,
+    enrichment: &Enrichment,
+    first_packet_ns: Option<i64>,
+) -> GeoipReport {
+    let reports = databases
+        .assignments()
+        .map(|(role, database)| {
+            let build_ns = i64::try_from(database.build_epoch)
+                .ok()
+                .and_then(|s| s.checked_mul(1_000_000_000));
+            DatabaseReport {
+                role,
+                source: database.source.label(),
+                database_type: database.database_type.clone(),
+                build_date: build_ns.map(|ns| format_rfc3339(ns).chars().take(10).collect()),
+                build_epoch: database.build_epoch,
+                record_schema: database.schema,
+                attribution: attribution(
+                    &database.source,
+                    &database.database_type,
+                    database.description.as_deref(),
+                ),
+                days_build_to_first_packet: first_packet_ns
+                    .zip(build_ns)
+                    .map(|(first, build)| (first - build).div_euclid(86_400_000_000_000)),
+            }
+        })
+        .collect();
+    GeoipReport {
+        databases: reports,
+        lookup_errors: enrichment.lookup_errors,
+    }
+}
+
+/// The credit line a report must carry for the data it used.
+fn attribution(source: &DatabaseSource, database_type: &str, description: Option<&str>) -> String {
+    match source {
+        DatabaseSource::Embedded("country") => EMBEDDED_COUNTRY_ATTRIBUTION.to_string(),
+        DatabaseSource::Embedded(_) => EMBEDDED_ASN_ATTRIBUTION.to_string(),
+        DatabaseSource::File(_) if database_type.starts_with("GeoLite2") => {
+            // GeoLite2 EULA: attribution to MaxMind is required.
+            "This product includes GeoLite2 data created by MaxMind, available from https://www.maxmind.com.".to_string()
+        }
+        DatabaseSource::File(_) if database_type.starts_with("GeoIP2") => {
+            "GeoIP2 data by MaxMind (https://www.maxmind.com).".to_string()
+        }
+        DatabaseSource::File(_) => description.unwrap_or(database_type).to_string(),
+    }
+}
