@@ -5,8 +5,11 @@ Generates (once) a synthetic pcap of about SIZE MB under bench-data/, warms the 
 then runs each tool REPEAT times and prints wall time, MB/s, Mpackets/s and peak RSS side by
 side. Run by hand, not in CI:  python3 benches/ingest.py [--size-mb 1000] [--profile mixed|syn]
 
-whence runs single-threaded here (one input), so its figures are per core. Peer tools that are
-not installed are listed as missing (apt-get install tcpdump tshark).
+"whence ingest+decode" is the capture and decode stages alone (examples/ingest.rs: reading,
+SHA-256, framing, header decoding, packet totals); "whence report" is the whole report
+(per-source statistics, GeoIP enrichment of every unique source, JSON). whence reads one input
+on one thread and hashes it on a second. Peer tools that are not installed are listed as
+missing (apt-get install tcpdump tshark).
 """
 
 import argparse
@@ -43,7 +46,7 @@ def main():
     parser.add_argument("--skip-peers", action="store_true", help="only measure whence")
     args = parser.parse_args()
 
-    subprocess.run(["cargo", "build", "--release", "--quiet", "--workspace"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--workspace", "--examples"], cwd=ROOT, check=True)
     whence = ROOT / "target/release/whence"
     data = ROOT / "bench-data"
     data.mkdir(exist_ok=True)
@@ -60,7 +63,10 @@ def main():
     _, _, _, report = run_measured([whence, "report", capture], keep_output=True)
     packets = json.loads(report)["totals"]["packets"]
 
-    tools = [("whence report", [whence, "report", capture])]
+    tools = [
+        ("whence ingest+decode", [ROOT / "target/release/examples/ingest", capture]),
+        ("whence report", [whence, "report", "--no-system-db", capture]),
+    ]
     if not args.skip_peers:
         tools += [
             ("tcpdump -nn -r", ["tcpdump", "-nn", "-r", capture]),

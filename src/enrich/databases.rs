@@ -142,7 +142,7 @@ impl GeoDatabases {
 
     /// Asks each database about `ip` and keeps, from each, only the fields of the roles it was
     /// chosen for. Decoding errors leave the fields unknown and are returned for counting.
-    pub fn lookup(&self, ip: IpAddr) -> (GeoInfo, usize) {
+    pub fn lookup(&self, ip: IpAddr) -> (GeoInfo<'_>, usize) {
         let mut info = GeoInfo::default();
         let mut errors = 0;
         for (index, database) in self.databases.iter().enumerate() {

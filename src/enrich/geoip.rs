@@ -82,15 +82,45 @@ pub struct AnonymizerFlags {
     pub tor_exit: bool,
 }
 
-/// What the databases say about one address.
+/// An ISO 3166-1 alpha-2 code (or a registry's two-letter region such as "EU"), stored inline
+/// so that millions of sources cost no allocation each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CountryCode([u8; 2]);
+
+impl CountryCode {
+    /// Two ASCII letters, upper-cased; anything else is not a country code.
+    pub fn parse(text: &str) -> Option<CountryCode> {
+        match text.as_bytes() {
+            [first, second] if first.is_ascii_alphabetic() && second.is_ascii_alphabetic() => {
+                Some(CountryCode([
+                    first.to_ascii_uppercase(),
+                    second.to_ascii_uppercase(),
+                ]))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("ZZ")
+    }
+}
+
+impl Serialize for CountryCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// What the databases say about one address; strings borrow from the database.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GeoInfo {
-    /// ISO 3166-1 alpha-2 code where the address is located.
-    pub country: Option<String>,
+pub struct GeoInfo<'db> {
+    /// Where the address is located.
+    pub country: Option<CountryCode>,
     /// Where the network is registered, when the database distinguishes it.
-    pub registered_country: Option<String>,
+    pub registered_country: Option<CountryCode>,
     pub asn: Option<u32>,
-    pub as_org: Option<String>,
+    pub as_org: Option<&'db str>,
     pub anonymizer: Option<AnonymizerFlags>,
     /// The country record flags the network as anycast (one address, many places).
     pub anycast: bool,
@@ -157,16 +187,23 @@ impl Database {
     }
 
     /// Looks `ip` up; `Err` carries the decoding error of a corrupt record.
-    pub fn lookup(&self, ip: IpAddr, into: &mut GeoInfo) -> Result<(), maxminddb::MaxMindDbError> {
+    pub fn lookup<'db>(
+        &'db self,
+        ip: IpAddr,
+        into: &mut GeoInfo<'db>,
+    ) -> Result<(), maxminddb::MaxMindDbError> {
         let result = self.reader.lookup(ip)?;
         match self.schema {
             RecordSchema::Geoip2Country => {
                 if let Some(record) = result.decode::<Geoip2CountryRecord>()? {
-                    into.country = record.country.and_then(|c| c.iso_code).map(str::to_string);
+                    into.country = record
+                        .country
+                        .and_then(|c| c.iso_code)
+                        .and_then(CountryCode::parse);
                     into.registered_country = record
                         .registered_country
                         .and_then(|c| c.iso_code)
-                        .map(str::to_string);
+                        .and_then(CountryCode::parse);
                     if let Some(traits) = record.traits {
                         into.anycast = traits.is_anycast.unwrap_or(false);
                         if traits.is_anonymous_proxy == Some(true) {
@@ -177,10 +214,13 @@ impl Database {
             }
             RecordSchema::CountryCode | RecordSchema::Ipinfo => {
                 if let Some(record) = result.decode::<CountryCodeRecord>()? {
-                    into.country = record.country_code.or(record.country).map(str::to_string);
+                    into.country = record
+                        .country_code
+                        .or(record.country)
+                        .and_then(CountryCode::parse);
                     if let Some(asn) = record.asn.and_then(parse_as_number) {
                         into.asn = Some(asn);
-                        into.as_org = record.as_name.map(str::to_string);
+                        into.as_org = record.as_name;
                     }
                 }
             }
@@ -190,8 +230,7 @@ impl Database {
                     into.as_org = record
                         .autonomous_system_organization
                         .or(record.organization)
-                        .or(record.isp)
-                        .map(str::to_string);
+                        .or(record.isp);
                 }
             }
             RecordSchema::AnonymousIp => {
@@ -354,6 +393,17 @@ fn sample_shape(reader: &Reader<Cow<'static, [u8]>>) -> RecordShape {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn country_codes_are_two_letters() {
+        assert_eq!(
+            CountryCode::parse("de").map(|code| code.as_str().to_string()),
+            Some("DE".into())
+        );
+        assert_eq!(CountryCode::parse("DEU"), None);
+        assert_eq!(CountryCode::parse("1A"), None);
+        assert_eq!(CountryCode::parse(""), None);
+    }
 
     #[test]
     fn as_numbers_parse_with_or_without_prefix() {

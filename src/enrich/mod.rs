@@ -18,21 +18,33 @@ use crate::aggregate::SourceTable;
 pub use asn_category::AsnCategory;
 pub use bogon::BogonClass;
 pub use databases::{DatabaseOptions, GeoDatabases};
-pub use geoip::GeoInfo;
+pub use geoip::{AnonymizerFlags, CountryCode, GeoInfo};
 
-/// What is known about where one source address is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What is known about where one source address is: small and free of allocations, since a
+/// spoofed flood has millions of sources. Per-ASN facts live in `Enrichment::asns`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SourceOrigin {
-    pub geo: GeoInfo,
+    pub country: Option<CountryCode>,
+    pub registered_country: Option<CountryCode>,
+    pub asn: Option<u32>,
     /// Set for addresses that cannot be a genuine source on the Internet; such a source is
     /// never given a country.
     pub bogon: Option<BogonClass>,
+    pub anycast: bool,
+    pub anonymizer: Option<AnonymizerFlags>,
+}
+
+/// What is known about an autonomous system, looked up and categorised once per ASN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsnDetails {
+    pub org: Option<String>,
     pub category: AsnCategory,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Enrichment {
     pub origins: HashMap<IpAddr, SourceOrigin, foldhash::fast::RandomState>,
+    pub asns: HashMap<u32, AsnDetails, foldhash::fast::RandomState>,
     /// Lookups a database could not answer because a record would not decode.
     pub lookup_errors: usize,
 }
@@ -41,39 +53,64 @@ impl Enrichment {
     pub fn origin(&self, address: &IpAddr) -> Option<&SourceOrigin> {
         self.origins.get(address)
     }
+
+    pub fn asn(&self, asn: u32) -> Option<&AsnDetails> {
+        self.asns.get(&asn)
+    }
+
+    /// The network category of a source's ASN; `Unknown` without one.
+    pub fn category(&self, origin: &SourceOrigin) -> AsnCategory {
+        origin
+            .asn
+            .and_then(|asn| self.asn(asn))
+            .map_or(AsnCategory::Unknown, |details| details.category)
+    }
+
+    /// Looks `address` up (a bogon is not looked up: whatever a database says about it would
+    /// be noise) and records its origin, and its ASN's details the first time that ASN is seen.
+    pub fn add(&mut self, address: IpAddr, databases: &GeoDatabases) -> SourceOrigin {
+        let entry = match self.origins.entry(address) {
+            std::collections::hash_map::Entry::Occupied(known) => return *known.get(),
+            std::collections::hash_map::Entry::Vacant(vacant) => vacant,
+        };
+        let origin = match bogon::classify(address) {
+            Some(class) => SourceOrigin {
+                country: None,
+                registered_country: None,
+                asn: None,
+                bogon: Some(class),
+                anycast: false,
+                anonymizer: None,
+            },
+            None => {
+                let (geo, errors) = databases.lookup(address);
+                self.lookup_errors += errors;
+                if let Some(asn) = geo.asn {
+                    self.asns.entry(asn).or_insert_with(|| AsnDetails {
+                        org: geo.as_org.map(str::to_string),
+                        category: asn_category::categorize(asn, geo.as_org),
+                    });
+                }
+                SourceOrigin {
+                    country: geo.country,
+                    registered_country: geo.registered_country,
+                    asn: geo.asn,
+                    bogon: None,
+                    anycast: geo.anycast,
+                    anonymizer: geo.anonymizer,
+                }
+            }
+        };
+        *entry.insert(origin)
+    }
 }
 
+/// Enriches every unique source once.
 pub fn enrich(sources: &SourceTable, databases: &GeoDatabases) -> Enrichment {
     let mut enrichment = Enrichment::default();
     enrichment.origins.reserve(sources.len());
     for (&address, _) in sources.iter() {
-        let (origin, errors) = origin_of(address, databases);
-        enrichment.lookup_errors += errors;
-        enrichment.origins.insert(address, origin);
+        enrichment.add(address, databases);
     }
     enrichment
-}
-
-/// The origin of one address, and how many database records failed to decode on the way.
-/// A bogon is not looked up: whatever a database says about it would be noise.
-pub fn origin_of(address: IpAddr, databases: &GeoDatabases) -> (SourceOrigin, usize) {
-    if let Some(class) = bogon::classify(address) {
-        let origin = SourceOrigin {
-            geo: GeoInfo::default(),
-            bogon: Some(class),
-            category: AsnCategory::Unknown,
-        };
-        return (origin, 0);
-    }
-    let (geo, errors) = databases.lookup(address);
-    let category = match geo.asn {
-        Some(asn) => asn_category::categorize(asn, geo.as_org.as_deref()),
-        None => AsnCategory::Unknown,
-    };
-    let origin = SourceOrigin {
-        geo,
-        bogon: None,
-        category,
-    };
-    (origin, errors)
 }

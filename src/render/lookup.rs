@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::terminal_safe;
 use crate::enrich::geoip::AnonymizerFlags;
-use crate::enrich::{self, AsnCategory, GeoDatabases, countries};
+use crate::enrich::{self, AsnCategory, Enrichment, GeoDatabases, countries};
 
 #[derive(Serialize)]
 struct AddressReport {
@@ -39,27 +39,30 @@ struct LookupReport {
 
 pub fn render(addresses: &[String], databases: &GeoDatabases, json: bool) -> Result<String> {
     let mut reports = Vec::with_capacity(addresses.len());
+    let mut enrichment = Enrichment::default();
     for text in addresses {
         let address: IpAddr = text
             .trim()
             .parse()
             .with_context(|| format!("not an IP address: {}", terminal_safe(text)))?;
-        let (origin, _) = enrich::origin_of(address, databases);
+        let origin = enrichment.add(address, databases);
+        let details = origin.asn.and_then(|asn| enrichment.asn(asn));
+        let country = origin.country.map(|code| code.as_str().to_string());
         reports.push(AddressReport {
             ip: address.to_string(),
             bogon: origin.bogon.map(|class| class.as_str()),
-            country_name: origin
-                .geo
-                .country
+            country_name: country
                 .as_deref()
                 .map(|code| countries::name(code).to_string()),
-            country: origin.geo.country,
-            registered_country: origin.geo.registered_country,
-            asn: origin.geo.asn,
-            as_org: origin.geo.as_org,
-            category: origin.category,
-            anycast: origin.geo.anycast,
-            anonymizer: origin.geo.anonymizer,
+            country,
+            registered_country: origin
+                .registered_country
+                .map(|code| code.as_str().to_string()),
+            asn: origin.asn,
+            as_org: details.and_then(|details| details.org.clone()),
+            category: details.map_or(AsnCategory::Unknown, |details| details.category),
+            anycast: origin.anycast,
+            anonymizer: origin.anonymizer,
         });
     }
     let report = LookupReport {

@@ -148,9 +148,12 @@ pub struct OriginSections {
 
 pub fn build(sources: &SourceTable, enrichment: &Enrichment, top_count: usize) -> OriginSections {
     let unknown_origin = SourceOrigin {
-        geo: Default::default(),
+        country: None,
+        registered_country: None,
+        asn: None,
         bogon: None,
-        category: AsnCategory::Unknown,
+        anycast: false,
+        anonymizer: None,
     };
     let mut located = Tally::default();
     let mut bogons = BogonSummary {
@@ -175,19 +178,21 @@ pub fn build(sources: &SourceTable, enrichment: &Enrichment, top_count: usize) -
             continue;
         }
         located.add(stats);
-        let country = origin
-            .geo
-            .country
-            .clone()
-            .unwrap_or_else(|| UNKNOWN_COUNTRY.into());
+        let country = origin.country.map_or_else(
+            || UNKNOWN_COUNTRY.to_string(),
+            |code| code.as_str().to_string(),
+        );
         by_country.entry(country.clone()).or_default().add(stats);
-        match origin.geo.asn {
+        match origin.asn {
             Some(asn) => {
-                let entry = by_asn.entry(asn).or_insert_with(|| AsnTally {
-                    tally: Tally::default(),
-                    org: origin.geo.as_org.clone(),
-                    category: origin.category,
-                    sources_by_country: BTreeMap::new(),
+                let entry = by_asn.entry(asn).or_insert_with(|| {
+                    let details = enrichment.asn(asn);
+                    AsnTally {
+                        tally: Tally::default(),
+                        org: details.and_then(|details| details.org.clone()),
+                        category: details.map_or(AsnCategory::Unknown, |details| details.category),
+                        sources_by_country: BTreeMap::new(),
+                    }
                 });
                 entry.tally.add(stats);
                 *entry.sources_by_country.entry(country).or_default() += 1;
@@ -278,43 +283,56 @@ fn most_common(counts: &BTreeMap<String, u64>) -> String {
 }
 
 fn top_sources(sources: &SourceTable, enrichment: &Enrichment, count: usize) -> Vec<TopSource> {
+    let busiest_first = |a: &(&IpAddr, &SourceStats), b: &(&IpAddr, &SourceStats)| {
+        b.1.packets.cmp(&a.1.packets).then_with(|| a.0.cmp(b.0))
+    };
     let mut ranked: Vec<(&IpAddr, &SourceStats)> = sources.iter().collect();
-    ranked.sort_by(|a, b| b.1.packets.cmp(&a.1.packets).then_with(|| a.0.cmp(b.0)));
+    // Only the first `count` need ordering: select them in linear time, then sort those.
+    if count < ranked.len() {
+        ranked.select_nth_unstable_by(count, busiest_first);
+        ranked.truncate(count);
+    }
+    ranked.sort_by(busiest_first);
     ranked
         .into_iter()
-        .take(count)
         .map(|(address, stats)| {
             let origin = enrichment.origin(address);
-            let geo = origin.map(|origin| &origin.geo);
+            let asn = origin.and_then(|origin| origin.asn);
             TopSource {
                 ip: address.to_string(),
                 packets: stats.packets,
                 bytes: stats.bytes,
-                country: geo.and_then(|geo| geo.country.clone()),
-                registered_country: geo.and_then(|geo| geo.registered_country.clone()),
-                asn: geo.and_then(|geo| geo.asn),
-                as_org: geo.and_then(|geo| geo.as_org.clone()),
+                country: origin
+                    .and_then(|o| o.country)
+                    .map(|code| code.as_str().to_string()),
+                registered_country: origin
+                    .and_then(|o| o.registered_country)
+                    .map(|code| code.as_str().to_string()),
+                asn,
+                as_org: asn.and_then(|asn| enrichment.asn(asn)?.org.clone()),
                 first_seen: stats.span.first_ns.map(format_rfc3339),
                 last_seen: stats.span.last_ns.map(format_rfc3339),
                 ttl_values: stats.ttls.values().to_vec(),
-                flags: origin.map(source_flags).unwrap_or_default(),
+                flags: origin
+                    .map(|origin| source_flags(origin, enrichment.category(origin)))
+                    .unwrap_or_default(),
             }
         })
         .collect()
 }
 
-fn source_flags(origin: &SourceOrigin) -> Vec<String> {
+fn source_flags(origin: &SourceOrigin, category: AsnCategory) -> Vec<String> {
     let mut flags = Vec::new();
     if let Some(class) = origin.bogon {
         flags.push(format!("bogon:{}", class.as_str()));
     }
-    if origin.category != AsnCategory::Unknown {
-        flags.push(format!("network:{}", origin.category.as_str()));
+    if category != AsnCategory::Unknown {
+        flags.push(format!("network:{}", category.as_str()));
     }
-    if origin.geo.anycast {
+    if origin.anycast {
         flags.push("anycast".to_string());
     }
-    if let Some(anonymizer) = origin.geo.anonymizer {
+    if let Some(anonymizer) = origin.anonymizer {
         for (set, name) in [
             (anonymizer.vpn, "vpn"),
             (anonymizer.tor_exit, "tor_exit"),
