@@ -3,29 +3,52 @@
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// First and last packet time seen, in nanoseconds since the Unix epoch.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// First and last packet time seen, in nanoseconds since the Unix epoch. Kept as two plain
+/// integers with "nothing seen" as an empty interval (first > last), so the span costs 16 bytes
+/// in every per-source record rather than the 32 of two `Option<i64>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeSpan {
-    pub first_ns: Option<i64>,
-    pub last_ns: Option<i64>,
+    first: i64,
+    last: i64,
+}
+
+impl Default for TimeSpan {
+    fn default() -> Self {
+        TimeSpan {
+            first: i64::MAX,
+            last: i64::MIN,
+        }
+    }
 }
 
 impl TimeSpan {
     pub fn observe(&mut self, timestamp_ns: Option<i64>) {
         if let Some(time) = timestamp_ns {
-            self.first_ns = Some(self.first_ns.map_or(time, |first| first.min(time)));
-            self.last_ns = Some(self.last_ns.map_or(time, |last| last.max(time)));
+            self.first = self.first.min(time);
+            self.last = self.last.max(time);
         }
     }
 
     pub fn merge(&mut self, other: &TimeSpan) {
-        self.observe(other.first_ns);
-        self.observe(other.last_ns);
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first > self.last
+    }
+
+    pub fn first_ns(&self) -> Option<i64> {
+        (!self.is_empty()).then_some(self.first)
+    }
+
+    pub fn last_ns(&self) -> Option<i64> {
+        (!self.is_empty()).then_some(self.last)
     }
 
     /// Seconds from first to last packet; `None` without timed packets.
     pub fn duration_s(&self) -> Option<f64> {
-        Some((self.last_ns? - self.first_ns?) as f64 / 1e9)
+        (!self.is_empty()).then(|| self.last.saturating_sub(self.first) as f64 / 1e9)
     }
 }
 
@@ -82,7 +105,8 @@ mod tests {
         let mut other = TimeSpan::default();
         other.observe(Some(2_000_000_000));
         span.merge(&other);
-        assert_eq!(span.first_ns, Some(2_000_000_000));
+        assert_eq!(span.first_ns(), Some(2_000_000_000));
+        assert_eq!(span.last_ns(), Some(5_000_000_000));
         assert_eq!(span.duration_s(), Some(3.0));
     }
 }

@@ -1,9 +1,11 @@
 //! Aggregation: takes decoded packets one at a time and keeps the counters the report needs,
 //! in memory that does not grow with the number of packets.
 
+mod handshakes;
 mod sources;
 mod totals;
 
+pub use handshakes::HandshakeTracker;
 pub use sources::{SourceStats, SourceTable, TtlSet};
 pub use totals::Totals;
 
@@ -11,10 +13,11 @@ use crate::capture::Frame;
 use crate::decode::Decoded;
 
 /// Everything aggregated over one or more captures.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Aggregate {
     pub totals: Totals,
     pub sources: SourceTable,
+    pub handshakes: HandshakeTracker,
 }
 
 impl Aggregate {
@@ -22,11 +25,15 @@ impl Aggregate {
         self.totals.observe(frame, decoded);
         if let Decoded::Ip(packet) = decoded {
             self.sources.observe(packet);
+            if let Some(validated) = self.handshakes.observe(packet) {
+                self.sources.mark_validated(&validated);
+            }
         }
     }
 
     pub fn merge(&mut self, other: &Aggregate) {
         self.totals.merge(&other.totals);
         self.sources.merge(&other.sources);
+        self.handshakes.untracked_syn_acks += other.handshakes.untracked_syn_acks;
     }
 }

@@ -60,6 +60,8 @@ pub struct SourceStats {
     pub bytes: u64,
     pub span: TimeSpan,
     pub ttls: TtlSet,
+    /// Completed a TCP handshake (see `handshakes`): the address is genuine.
+    pub validated: bool,
 }
 
 impl SourceStats {
@@ -68,6 +70,7 @@ impl SourceStats {
         self.bytes += other.bytes;
         self.span.merge(&other.span);
         self.ttls.merge(&other.ttls);
+        self.validated |= other.validated;
     }
 }
 
@@ -83,6 +86,13 @@ impl SourceTable {
         stats.bytes += u64::from(packet.wire_len);
         stats.span.observe(packet.timestamp_ns);
         stats.ttls.insert(packet.ttl);
+    }
+
+    /// Marks a source as having completed a handshake.
+    pub fn mark_validated(&mut self, address: &IpAddr) {
+        if let Some(stats) = self.by_address.get_mut(address) {
+            stats.validated = true;
+        }
     }
 
     pub fn merge(&mut self, other: &SourceTable) {

@@ -105,7 +105,7 @@ impl Report {
             generated_at: format_rfc3339(config.generated_at.saturating_mul(1_000_000_000)),
             command_line: config.command_line.clone(),
             inputs: captures.iter().map(InputReport::from_summary).collect(),
-            geoip: origin::geoip_section(databases, enrichment, aggregate.totals.span.first_ns),
+            geoip: origin::geoip_section(databases, enrichment, aggregate.totals.span.first_ns()),
             totals: TotalsReport::from_aggregate(aggregate),
             sources: origin.sources,
             countries: origin.countries,
@@ -116,8 +116,8 @@ impl Report {
 
 fn span_text(span: &TimeSpan) -> (Option<String>, Option<String>) {
     (
-        span.first_ns.map(format_rfc3339),
-        span.last_ns.map(format_rfc3339),
+        span.first_ns().map(format_rfc3339),
+        span.last_ns().map(format_rfc3339),
     )
 }
 

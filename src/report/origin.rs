@@ -30,6 +30,10 @@ pub struct SourcesReport {
     pub unique_countries: u64,
     /// Non-bogon sources no database could place in an ASN.
     pub without_asn: u64,
+    /// Sources that completed a TCP handshake: they received replies at their address, so
+    /// they cannot have been spoofed. Only this group supports claims about where traffic
+    /// came from when spoofing is possible.
+    pub validated: u64,
     pub bogons: BogonSummary,
     pub top: Vec<TopSource>,
 }
@@ -63,6 +67,8 @@ pub struct CountryRow {
     pub name: String,
     pub continent: String,
     pub sources: u64,
+    /// Of `sources`, those that completed a TCP handshake.
+    pub validated: u64,
     pub packets: u64,
     pub bytes: u64,
     pub share_sources: f64,
@@ -81,6 +87,7 @@ pub struct AsnRow {
     pub country: String,
     pub category: AsnCategory,
     pub sources: u64,
+    pub validated: u64,
     pub packets: u64,
     pub bytes: u64,
     pub share_sources: f64,
@@ -112,6 +119,7 @@ pub struct DatabaseReport {
 #[derive(Default)]
 struct Tally {
     sources: u64,
+    validated: u64,
     packets: u64,
     bytes: u64,
 }
@@ -119,6 +127,7 @@ struct Tally {
 impl Tally {
     fn add(&mut self, stats: &SourceStats) {
         self.sources += 1;
+        self.validated += u64::from(stats.validated);
         self.packets += stats.packets;
         self.bytes += stats.bytes;
     }
@@ -211,6 +220,7 @@ pub fn build(sources: &SourceTable, enrichment: &Enrichment, top_count: usize) -
             share_bytes: share(tally.bytes, located.bytes),
             code,
             sources: tally.sources,
+            validated: tally.validated,
             packets: tally.packets,
             bytes: tally.bytes,
             baseline_share: None,
@@ -242,6 +252,7 @@ pub fn build(sources: &SourceTable, enrichment: &Enrichment, top_count: usize) -
                 share_sources: share(tally.sources, located.sources),
                 share_packets: share(tally.packets, located.packets),
                 sources: tally.sources,
+                validated: tally.validated,
                 packets: tally.packets,
                 bytes: tally.bytes,
             },
@@ -263,6 +274,7 @@ pub fn build(sources: &SourceTable, enrichment: &Enrichment, top_count: usize) -
             .filter(|row| row.code != UNKNOWN_COUNTRY)
             .count() as u64,
         without_asn,
+        validated: sources.iter().filter(|(_, stats)| stats.validated).count() as u64,
         bogons,
         top: top_sources(sources, enrichment, top_count),
     };
@@ -310,8 +322,8 @@ fn top_sources(sources: &SourceTable, enrichment: &Enrichment, count: usize) -> 
                     .map(|code| code.as_str().to_string()),
                 asn,
                 as_org: asn.and_then(|asn| enrichment.asn(asn)?.org.clone()),
-                first_seen: stats.span.first_ns.map(format_rfc3339),
-                last_seen: stats.span.last_ns.map(format_rfc3339),
+                first_seen: stats.span.first_ns().map(format_rfc3339),
+                last_seen: stats.span.last_ns().map(format_rfc3339),
                 ttl_values: stats.ttls.values().to_vec(),
                 flags: origin
                     .map(|origin| source_flags(origin, enrichment.category(origin)))

@@ -1,0 +1,79 @@
+//! The source population end to end: which sources count as validated (completed a TCP
+//! handshake, so not spoofed).
+
+// A test fails loudly on anything unexpected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn report_json(path: &std::path::Path) -> Value {
+    let output = whence()
+        .args(["report", "--no-system-db"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn a_real_handshake_validates_its_client_and_only_it() {
+    // SYN from 131.155.215.69, SYN-ACK back, ACK: the client proved it receives at its address.
+    let json = report_json(&fixture_capture("fmt-sll-nanosecond-tcp-handshake.pcap"));
+    assert_eq!(json["sources"]["validated"], 1);
+    let countries: Vec<(&str, u64, u64)> = json["countries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row["code"].as_str().unwrap(),
+                row["sources"].as_u64().unwrap(),
+                row["validated"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(countries, [("NL", 1, 1), ("US", 1, 0)]);
+    let validated_asn = json["asns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["asn"] == 1161)
+        .unwrap();
+    assert_eq!(validated_asn["validated"], 1);
+}
+
+/// SYNs answered by SYN-ACKs but never acknowledged (a SYN flood against a listening port, or
+/// a spoofed one) validate nobody; neither do blind ACKs with a guessed number.
+#[test]
+fn syns_and_blind_acks_validate_nobody() {
+    let mut writer = PcapWriter::new(false, false, false, 65_535, 101);
+    let tcp = |src: [u8; 4], dst: [u8; 4], flags: u8, seq: u32, ack: u32| {
+        let mut packet = vec![0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0];
+        packet.extend_from_slice(&src);
+        packet.extend_from_slice(&dst);
+        packet.extend_from_slice(&[0x9c, 0x40, 0, 80]);
+        packet.extend_from_slice(&seq.to_be_bytes());
+        packet.extend_from_slice(&ack.to_be_bytes());
+        packet.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        packet
+    };
+    let victim = [5, 10, 0, 1];
+    for host in 1..=20u8 {
+        let attacker = [31, 40, 1, host];
+        writer.record(1, 0, 40, &tcp(attacker, victim, 0x02, 1000, 0));
+        writer.record(1, 1, 40, &tcp(victim, attacker, 0x12, 7000, 1001));
+        writer.record(1, 2, 40, &tcp(attacker, victim, 0x10, 1001, 9999));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("syn-flood.pcap");
+    std::fs::write(&path, &writer.bytes).unwrap();
+    let json = report_json(&path);
+    assert_eq!(json["sources"]["validated"], 0);
+    for row in json["countries"].as_array().unwrap() {
+        assert_eq!(row["validated"], 0, "{row}");
+    }
+}
