@@ -43,16 +43,18 @@ fn run_report(args: &ReportArgs, command_line: Vec<String>) -> Result<Outcome> {
     for note in &databases.notes {
         output::diagnostic("note", "geoip", note);
     }
-    let (inputs, aggregate) = ingest(&config);
+    let (inputs, mut aggregate) = ingest(&config);
     report_input_problems(&inputs);
     if !inputs.iter().any(CaptureSummary::was_readable) {
         return Ok(Outcome::Failed);
     }
-    let enrichment = enrich::enrich(&aggregate.sources, &databases);
+    let sources = std::mem::take(&mut aggregate.sources).into_sorted();
+    let enrichment = enrich::enrich(&sources, &databases);
     let report = Report::build(&ReportInputs {
         config: &config,
         captures: &inputs,
         aggregate: &aggregate,
+        sources: &sources,
         databases: &databases,
         enrichment: &enrichment,
     });

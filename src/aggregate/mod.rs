@@ -6,7 +6,7 @@ mod sources;
 mod totals;
 
 pub use handshakes::HandshakeTracker;
-pub use sources::{SourceStats, SourceTable, TtlSet};
+pub use sources::{SourceList, SourceStats, SourceTable, TtlSet};
 pub use totals::Totals;
 
 use crate::capture::Frame;

@@ -118,6 +118,57 @@ impl SourceTable {
     }
 }
 
+impl SourceTable {
+    /// Ends ingest: the sources sorted by address, the hash map freed.
+    pub fn into_sorted(self) -> SourceList {
+        let mut entries: Vec<(IpAddr, SourceStats)> = self.by_address.into_iter().collect();
+        entries.sort_unstable_by_key(|(address, _)| *address);
+        let (addresses, stats) = entries.into_iter().unzip();
+        SourceList { addresses, stats }
+    }
+}
+
+/// The sources after ingest, sorted by address. Enrichment walks the GeoIP search trees in
+/// address order (neighbouring lookups share the tree nodes already in cache), and later stages
+/// read sources and their origins side by side by index instead of hashing every address again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceList {
+    addresses: Vec<IpAddr>,
+    stats: Vec<SourceStats>,
+}
+
+impl SourceList {
+    /// Addresses with no traffic counted (for looking addresses up outside a capture).
+    pub fn from_addresses(addresses: impl IntoIterator<Item = IpAddr>) -> SourceList {
+        let mut addresses: Vec<IpAddr> = addresses.into_iter().collect();
+        addresses.sort_unstable();
+        addresses.dedup();
+        let stats = vec![SourceStats::default(); addresses.len()];
+        SourceList { addresses, stats }
+    }
+
+    pub fn len(&self) -> usize {
+        self.addresses.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.addresses.is_empty()
+    }
+
+    pub fn addresses(&self) -> &[IpAddr] {
+        &self.addresses
+    }
+
+    pub fn stats(&self) -> &[SourceStats] {
+        &self.stats
+    }
+
+    /// Index of `address`, for reading the matching entry of per-source vectors.
+    pub fn position(&self, address: &IpAddr) -> Option<usize> {
+        self.addresses.binary_search(address).ok()
+    }
+}
+
 impl PartialEq for SourceTable {
     fn eq(&self, other: &Self) -> bool {
         self.by_address == other.by_address
@@ -129,6 +180,25 @@ impl Eq for SourceTable {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sorted_list_orders_addresses_and_keeps_their_stats() {
+        let mut table = SourceTable::default();
+        for (address, packets) in [("10.0.0.9", 3), ("10.0.0.1", 1), ("::1", 2)] {
+            let stats = table
+                .by_address
+                .entry(address.parse().unwrap())
+                .or_default();
+            stats.packets = packets;
+        }
+        let list = table.into_sorted();
+        let order: Vec<String> = list.addresses().iter().map(ToString::to_string).collect();
+        assert_eq!(order, ["10.0.0.1", "10.0.0.9", "::1"]);
+        let packets: Vec<u64> = list.stats().iter().map(|stats| stats.packets).collect();
+        assert_eq!(packets, [1, 3, 2]);
+        assert_eq!(list.position(&"10.0.0.9".parse().unwrap()), Some(1));
+        assert_eq!(list.position(&"10.0.0.2".parse().unwrap()), None);
+    }
 
     #[test]
     fn ttl_set_keeps_distinct_values_up_to_its_capacity() {

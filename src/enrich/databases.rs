@@ -3,7 +3,7 @@
 //! role (country, ASN, anonymizer) is answered by the first database that can fill it, and the
 //! report names which one did.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -140,18 +140,40 @@ impl GeoDatabases {
             .filter_map(|(role, &index)| Some((*role, self.databases.get(index)?)))
     }
 
+    /// A lookup session: keeps each database's decoded records while many addresses are
+    /// looked up.
+    pub fn session(&self) -> LookupSession<'_> {
+        LookupSession {
+            databases: self,
+            caches: self.databases.iter().map(|_| HashMap::default()).collect(),
+        }
+    }
+}
+
+pub struct LookupSession<'db> {
+    databases: &'db GeoDatabases,
+    caches: Vec<HashMap<usize, GeoInfo<'db>, foldhash::fast::RandomState>>,
+}
+
+impl<'db> LookupSession<'db> {
     /// Asks each database about `ip` and keeps, from each, only the fields of the roles it was
     /// chosen for. Decoding errors leave the fields unknown and are returned for counting.
-    pub fn lookup(&self, ip: IpAddr) -> (GeoInfo<'_>, usize) {
+    pub fn lookup(&mut self, ip: IpAddr) -> (GeoInfo<'db>, usize) {
         let mut info = GeoInfo::default();
         let mut errors = 0;
-        for (index, database) in self.databases.iter().enumerate() {
-            let mut answer = GeoInfo::default();
-            if database.lookup(ip, &mut answer).is_err() {
+        let by_role = &self.databases.by_role;
+        for (index, (database, cache)) in self
+            .databases
+            .databases
+            .iter()
+            .zip(&mut self.caches)
+            .enumerate()
+        {
+            let Ok(answer) = database.lookup(ip, cache) else {
                 errors += 1;
                 continue;
-            }
-            let answers = |role: Role| self.by_role.get(&role) == Some(&index);
+            };
+            let answers = |role: Role| by_role.get(&role) == Some(&index);
             if answers(Role::Country) {
                 info.country = answer.country;
                 info.registered_country = answer.registered_country;

@@ -8,6 +8,7 @@
 //! errors are counted so the report can say a database misbehaved.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -88,6 +89,9 @@ pub struct AnonymizerFlags {
 pub struct CountryCode([u8; 2]);
 
 impl CountryCode {
+    /// "ZZ": ISO 3166 leaves it for user assignment; whence uses it for "no database knows".
+    pub const UNKNOWN: CountryCode = CountryCode(*b"ZZ");
+
     /// Two ASCII letters, upper-cased; anything else is not a country code.
     pub fn parse(text: &str) -> Option<CountryCode> {
         match text.as_bytes() {
@@ -113,7 +117,7 @@ impl Serialize for CountryCode {
 }
 
 /// What the databases say about one address; strings borrow from the database.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GeoInfo<'db> {
     /// Where the address is located.
     pub country: Option<CountryCode>,
@@ -187,12 +191,33 @@ impl Database {
     }
 
     /// Looks `ip` up; `Err` carries the decoding error of a corrupt record.
+    ///
+    /// Decoded records are kept in `cache` by their data-section offset: a country database has
+    /// a few hundred distinct records and an ASN database some tens of thousands, against
+    /// millions of sources in a spoofed flood, so most lookups only walk the tree.
     pub fn lookup<'db>(
         &'db self,
         ip: IpAddr,
+        cache: &mut HashMap<usize, GeoInfo<'db>, foldhash::fast::RandomState>,
+    ) -> Result<GeoInfo<'db>, maxminddb::MaxMindDbError> {
+        let result = self.reader.lookup(ip)?;
+        let Some(offset) = result.offset() else {
+            return Ok(GeoInfo::default());
+        };
+        if let Some(known) = cache.get(&offset) {
+            return Ok(*known);
+        }
+        let mut info = GeoInfo::default();
+        self.decode_record(&result, &mut info)?;
+        cache.insert(offset, info);
+        Ok(info)
+    }
+
+    fn decode_record<'db>(
+        &self,
+        result: &maxminddb::LookupResult<'db, Cow<'static, [u8]>>,
         into: &mut GeoInfo<'db>,
     ) -> Result<(), maxminddb::MaxMindDbError> {
-        let result = self.reader.lookup(ip)?;
         match self.schema {
             RecordSchema::Geoip2Country => {
                 if let Some(record) = result.decode::<Geoip2CountryRecord>()? {

@@ -13,11 +13,11 @@ pub mod geoip;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::aggregate::SourceTable;
+use crate::aggregate::SourceList;
 
 pub use asn_category::AsnCategory;
 pub use bogon::BogonClass;
-pub use databases::{DatabaseOptions, GeoDatabases};
+pub use databases::{DatabaseOptions, GeoDatabases, LookupSession};
 pub use geoip::{AnonymizerFlags, CountryCode, GeoInfo};
 
 /// What is known about where one source address is: small and free of allocations, since a
@@ -41,17 +41,19 @@ pub struct AsnDetails {
     pub category: AsnCategory,
 }
 
+/// The origin of every source of a `SourceList`, by the same index.
 #[derive(Debug, Clone, Default)]
 pub struct Enrichment {
-    pub origins: HashMap<IpAddr, SourceOrigin, foldhash::fast::RandomState>,
+    pub origins: Vec<SourceOrigin>,
     pub asns: HashMap<u32, AsnDetails, foldhash::fast::RandomState>,
     /// Lookups a database could not answer because a record would not decode.
     pub lookup_errors: usize,
 }
 
 impl Enrichment {
-    pub fn origin(&self, address: &IpAddr) -> Option<&SourceOrigin> {
-        self.origins.get(address)
+    /// The origin of the source at `index` of the list this enrichment was built from.
+    pub fn origin(&self, index: usize) -> Option<&SourceOrigin> {
+        self.origins.get(index)
     }
 
     pub fn asn(&self, asn: u32) -> Option<&AsnDetails> {
@@ -67,50 +69,45 @@ impl Enrichment {
     }
 
     /// Looks `address` up (a bogon is not looked up: whatever a database says about it would
-    /// be noise) and records its origin, and its ASN's details the first time that ASN is seen.
-    pub fn add(&mut self, address: IpAddr, databases: &GeoDatabases) -> SourceOrigin {
-        let entry = match self.origins.entry(address) {
-            std::collections::hash_map::Entry::Occupied(known) => return *known.get(),
-            std::collections::hash_map::Entry::Vacant(vacant) => vacant,
-        };
-        let origin = match bogon::classify(address) {
-            Some(class) => SourceOrigin {
+    /// be noise), and records its ASN's details the first time that ASN is seen.
+    fn look_up(&mut self, address: IpAddr, session: &mut LookupSession) -> SourceOrigin {
+        if let Some(class) = bogon::classify(address) {
+            return SourceOrigin {
                 country: None,
                 registered_country: None,
                 asn: None,
                 bogon: Some(class),
                 anycast: false,
                 anonymizer: None,
-            },
-            None => {
-                let (geo, errors) = databases.lookup(address);
-                self.lookup_errors += errors;
-                if let Some(asn) = geo.asn {
-                    self.asns.entry(asn).or_insert_with(|| AsnDetails {
-                        org: geo.as_org.map(str::to_string),
-                        category: asn_category::categorize(asn, geo.as_org),
-                    });
-                }
-                SourceOrigin {
-                    country: geo.country,
-                    registered_country: geo.registered_country,
-                    asn: geo.asn,
-                    bogon: None,
-                    anycast: geo.anycast,
-                    anonymizer: geo.anonymizer,
-                }
-            }
-        };
-        *entry.insert(origin)
+            };
+        }
+        let (geo, errors) = session.lookup(address);
+        self.lookup_errors += errors;
+        if let Some(asn) = geo.asn {
+            self.asns.entry(asn).or_insert_with(|| AsnDetails {
+                org: geo.as_org.map(str::to_string),
+                category: asn_category::categorize(asn, geo.as_org),
+            });
+        }
+        SourceOrigin {
+            country: geo.country,
+            registered_country: geo.registered_country,
+            asn: geo.asn,
+            bogon: None,
+            anycast: geo.anycast,
+            anonymizer: geo.anonymizer,
+        }
     }
 }
 
-/// Enriches every unique source once.
-pub fn enrich(sources: &SourceTable, databases: &GeoDatabases) -> Enrichment {
+/// Enriches every source once, in address order.
+pub fn enrich(sources: &SourceList, databases: &GeoDatabases) -> Enrichment {
     let mut enrichment = Enrichment::default();
     enrichment.origins.reserve(sources.len());
-    for (&address, _) in sources.iter() {
-        enrichment.add(address, databases);
+    let mut session = databases.session();
+    for &address in sources.addresses() {
+        let origin = enrichment.look_up(address, &mut session);
+        enrichment.origins.push(origin);
     }
     enrichment
 }

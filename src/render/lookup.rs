@@ -7,8 +7,9 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::terminal_safe;
+use crate::aggregate::SourceList;
 use crate::enrich::geoip::AnonymizerFlags;
-use crate::enrich::{self, AsnCategory, Enrichment, GeoDatabases, countries};
+use crate::enrich::{self, AsnCategory, GeoDatabases, countries};
 
 #[derive(Serialize)]
 struct AddressReport {
@@ -38,14 +39,24 @@ struct LookupReport {
 }
 
 pub fn render(addresses: &[String], databases: &GeoDatabases, json: bool) -> Result<String> {
-    let mut reports = Vec::with_capacity(addresses.len());
-    let mut enrichment = Enrichment::default();
+    let mut parsed = Vec::with_capacity(addresses.len());
     for text in addresses {
         let address: IpAddr = text
             .trim()
             .parse()
             .with_context(|| format!("not an IP address: {}", terminal_safe(text)))?;
-        let origin = enrichment.add(address, databases);
+        parsed.push(address);
+    }
+    let list = SourceList::from_addresses(parsed.iter().copied());
+    let enrichment = enrich::enrich(&list, databases);
+    let mut reports = Vec::with_capacity(parsed.len());
+    for address in parsed {
+        let Some(origin) = list
+            .position(&address)
+            .and_then(|index| enrichment.origin(index))
+        else {
+            continue;
+        };
         let details = origin.asn.and_then(|asn| enrichment.asn(asn));
         let country = origin.country.map(|code| code.as_str().to_string());
         reports.push(AddressReport {

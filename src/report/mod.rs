@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::aggregate::Aggregate;
+use crate::aggregate::{Aggregate, SourceList};
 use crate::capture::{CaptureSummary, Compression, Format};
 use crate::config::Config;
 use crate::decode::link_type_name;
@@ -40,6 +40,7 @@ pub struct ReportInputs<'a> {
     pub config: &'a Config,
     pub captures: &'a [CaptureSummary],
     pub aggregate: &'a Aggregate,
+    pub sources: &'a SourceList,
     pub databases: &'a GeoDatabases,
     pub enrichment: &'a Enrichment,
 }
@@ -92,10 +93,11 @@ impl Report {
             config,
             captures,
             aggregate,
+            sources,
             databases,
             enrichment,
         } = parts;
-        let origin = origin::build(&aggregate.sources, enrichment, config.top_sources);
+        let origin = origin::build(sources, enrichment, config.top_sources);
         Report {
             schema: SCHEMA,
             tool: Tool {

@@ -6,15 +6,14 @@
 //! database locates is counted under "ZZ".
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::aggregate::{SourceStats, SourceTable};
+use crate::aggregate::{SourceList, SourceStats};
 use crate::enrich::countries;
 use crate::enrich::databases::{EMBEDDED_ASN_ATTRIBUTION, EMBEDDED_COUNTRY_ATTRIBUTION};
 use crate::enrich::geoip::{DatabaseSource, RecordSchema, Role};
-use crate::enrich::{AsnCategory, Enrichment, GeoDatabases, SourceOrigin};
+use crate::enrich::{AsnCategory, CountryCode, Enrichment, GeoDatabases, SourceOrigin};
 use crate::timestamp::format_rfc3339;
 
 /// Code for "no database knows", as ISO 3166 reserves it for user assignment.
@@ -138,7 +137,7 @@ struct AsnTally {
     tally: Tally,
     org: Option<String>,
     category: AsnCategory,
-    sources_by_country: BTreeMap<String, u64>,
+    sources_by_country: BTreeMap<CountryCode, u64>,
 }
 
 fn share(part: u64, whole: u64) -> f64 {
@@ -155,7 +154,7 @@ pub struct OriginSections {
     pub asns: Vec<AsnRow>,
 }
 
-pub fn build(sources: &SourceTable, enrichment: &Enrichment, top_count: usize) -> OriginSections {
+pub fn build(sources: &SourceList, enrichment: &Enrichment, top_count: usize) -> OriginSections {
     let unknown_origin = SourceOrigin {
         country: None,
         registered_country: None,
@@ -170,16 +169,16 @@ pub fn build(sources: &SourceTable, enrichment: &Enrichment, top_count: usize) -
         packets: 0,
         classes: BTreeMap::new(),
     };
-    let mut by_country: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut by_country: BTreeMap<CountryCode, Tally> = BTreeMap::new();
     let mut by_asn: BTreeMap<u32, AsnTally> = BTreeMap::new();
     let (mut unique_ipv4, mut unique_ipv6, mut without_asn) = (0, 0, 0);
-    for (address, stats) in sources.iter() {
+    for (index, (address, stats)) in sources.addresses().iter().zip(sources.stats()).enumerate() {
         if address.is_ipv4() {
             unique_ipv4 += 1;
         } else {
             unique_ipv6 += 1;
         }
-        let origin = enrichment.origin(address).unwrap_or(&unknown_origin);
+        let origin = enrichment.origin(index).unwrap_or(&unknown_origin);
         if let Some(class) = origin.bogon {
             bogons.sources += 1;
             bogons.packets += stats.packets;
@@ -187,11 +186,8 @@ pub fn build(sources: &SourceTable, enrichment: &Enrichment, top_count: usize) -
             continue;
         }
         located.add(stats);
-        let country = origin.country.map_or_else(
-            || UNKNOWN_COUNTRY.to_string(),
-            |code| code.as_str().to_string(),
-        );
-        by_country.entry(country.clone()).or_default().add(stats);
+        let country = origin.country.unwrap_or(CountryCode::UNKNOWN);
+        by_country.entry(country).or_default().add(stats);
         match origin.asn {
             Some(asn) => {
                 let entry = by_asn.entry(asn).or_insert_with(|| {
@@ -213,12 +209,12 @@ pub fn build(sources: &SourceTable, enrichment: &Enrichment, top_count: usize) -
     let mut countries: Vec<CountryRow> = by_country
         .into_iter()
         .map(|(code, tally)| CountryRow {
-            name: countries::name(&code).to_string(),
-            continent: countries::continent(&code).to_string(),
+            name: countries::name(code.as_str()).to_string(),
+            continent: countries::continent(code.as_str()).to_string(),
             share_sources: share(tally.sources, located.sources),
             share_packets: share(tally.packets, located.packets),
             share_bytes: share(tally.bytes, located.bytes),
-            code,
+            code: code.as_str().to_string(),
             sources: tally.sources,
             validated: tally.validated,
             packets: tally.packets,
@@ -274,7 +270,11 @@ pub fn build(sources: &SourceTable, enrichment: &Enrichment, top_count: usize) -
             .filter(|row| row.code != UNKNOWN_COUNTRY)
             .count() as u64,
         without_asn,
-        validated: sources.iter().filter(|(_, stats)| stats.validated).count() as u64,
+        validated: sources
+            .stats()
+            .iter()
+            .filter(|stats| stats.validated)
+            .count() as u64,
         bogons,
         top: top_sources(sources, enrichment, top_count),
     };
@@ -286,19 +286,22 @@ pub fn build(sources: &SourceTable, enrichment: &Enrichment, top_count: usize) -
 }
 
 /// The key with the largest count; ties go to the smallest key, so the choice is stable.
-fn most_common(counts: &BTreeMap<String, u64>) -> String {
+fn most_common(counts: &BTreeMap<CountryCode, u64>) -> String {
     counts
         .iter()
         .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
-        .map(|(key, _)| key.clone())
-        .unwrap_or_else(|| UNKNOWN_COUNTRY.to_string())
+        .map_or(UNKNOWN_COUNTRY, |(key, _)| key.as_str())
+        .to_string()
 }
 
-fn top_sources(sources: &SourceTable, enrichment: &Enrichment, count: usize) -> Vec<TopSource> {
-    let busiest_first = |a: &(&IpAddr, &SourceStats), b: &(&IpAddr, &SourceStats)| {
-        b.1.packets.cmp(&a.1.packets).then_with(|| a.0.cmp(b.0))
+fn top_sources(sources: &SourceList, enrichment: &Enrichment, count: usize) -> Vec<TopSource> {
+    let stats = sources.stats();
+    let addresses = sources.addresses();
+    let busiest_first = |a: &usize, b: &usize| {
+        let packets = |index: &usize| stats.get(*index).map_or(0, |stats| stats.packets);
+        packets(b).cmp(&packets(a)).then_with(|| a.cmp(b))
     };
-    let mut ranked: Vec<(&IpAddr, &SourceStats)> = sources.iter().collect();
+    let mut ranked: Vec<usize> = (0..sources.len()).collect();
     // Only the first `count` need ordering: select them in linear time, then sort those.
     if count < ranked.len() {
         ranked.select_nth_unstable_by(count, busiest_first);
@@ -307,8 +310,9 @@ fn top_sources(sources: &SourceTable, enrichment: &Enrichment, count: usize) -> 
     ranked.sort_by(busiest_first);
     ranked
         .into_iter()
-        .map(|(address, stats)| {
-            let origin = enrichment.origin(address);
+        .filter_map(|index| Some((index, addresses.get(index)?, stats.get(index)?)))
+        .map(|(index, address, stats)| {
+            let origin = enrichment.origin(index);
             let asn = origin.and_then(|origin| origin.asn);
             TopSource {
                 ip: address.to_string(),
