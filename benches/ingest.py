@@ -18,24 +18,38 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+GNU_TIME = shutil.which("time") and Path("/usr/bin/time")
+
+
 def run_measured(command, keep_output=False):
     """Runs a command with stdout sent to /dev/null (or kept, for whence's own report);
-    returns (seconds, CPU seconds, peak RSS in MB, stdout)."""
-    start = time.perf_counter()
-    stdout = subprocess.PIPE if keep_output else subprocess.DEVNULL
-    process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.DEVNULL)
-    output = process.stdout.read() if keep_output else b""
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        raise RuntimeError(f"{command[0]} failed with status {status}")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output
+    returns (seconds, CPU seconds, peak RSS in MB, stdout).
+
+    Peak RSS comes from GNU time when installed: the rusage of a child forked from Python
+    counts Python's own pages, copied at fork, as the child's.
+    """
+    with tempfile.NamedTemporaryFile("r") as rss_file:
+        wrapped = list(command)
+        if GNU_TIME and GNU_TIME.exists():
+            wrapped = [str(GNU_TIME), "-f", "%M", "-o", rss_file.name] + wrapped
+        start = time.perf_counter()
+        stdout = subprocess.PIPE if keep_output else subprocess.DEVNULL
+        process = subprocess.Popen(wrapped, stdout=stdout, stderr=subprocess.DEVNULL)
+        output = process.stdout.read() if keep_output else b""
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) not in (0, 1):
+            raise RuntimeError(f"{command[0]} failed with status {status}")
+        reported = rss_file.read().strip().splitlines()
+        rss_mb = int(reported[-1]) / 1024 if reported else usage.ru_maxrss / 1024
+    return seconds, usage.ru_utime + usage.ru_stime, rss_mb, output
 
 
 def main():
