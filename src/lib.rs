@@ -5,6 +5,7 @@
 
 pub mod aggregate;
 pub mod app;
+pub mod assess;
 pub mod capture;
 pub mod cli;
 pub mod config;

@@ -77,3 +77,72 @@ fn syns_and_blind_acks_validate_nobody() {
         assert_eq!(row["validated"], 0, "{row}");
     }
 }
+
+/// A flood with a fresh random address per packet against a botnet-like population packed
+/// into a few networks: the spoofing assessment tells them apart.
+#[test]
+fn random_sources_are_assessed_as_spoofed_and_clustered_ones_are_not() {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut spoofed = PcapWriter::new(false, false, false, 65_535, 1);
+    let mut botnet = PcapWriter::new(false, false, false, 65_535, 1);
+    for index in 0..6_000u32 {
+        let random = (next() as u32).to_be_bytes();
+        spoofed.record(1, index, 50, &ethernet_udp_frame(random));
+        // Bots in three /16s of three /8s, each sending twice.
+        let block = [[5u8, 10], [31, 40], [77, 160]][index as usize % 3];
+        let bot = [block[0], block[1], (index >> 8) as u8, index as u8];
+        botnet.record(1, index, 50, &ethernet_udp_frame(bot));
+        botnet.record(2, index, 50, &ethernet_udp_frame(bot));
+    }
+    for (name, writer, verdict) in [
+        ("spoofed.pcap", spoofed, "likely"),
+        ("botnet.pcap", botnet, "unlikely"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &writer.bytes).unwrap();
+        let json = report_json(&path);
+        let spoofing = &json["spoofing"];
+        assert_eq!(spoofing["verdict"], verdict, "{name}: {spoofing}");
+        assert!(
+            spoofing["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["detail"].as_str().unwrap().ends_with('.'))
+        );
+    }
+}
+
+/// The real attacks of the shared corpus, when it is beside the repository: the spoofed SYN
+/// flood is recognised, the reflection attacks (real reflector addresses) are not taken for
+/// spoofing.
+#[test]
+fn real_attacks_get_the_right_spoofing_verdict() {
+    let Some(shared) = shared_captures() else {
+        eprintln!("shared capture corpus not found beside the repository; skipped");
+        return;
+    };
+    for (file, verdict) in [
+        ("ddos-tcp-syn-flood-spoofed.pcap", "likely"),
+        ("ddos-tcp-synack-reflection.pcap", "unlikely"),
+        (
+            "ddos-snmp-amplification-classic-pcap-misnamed.pcapng",
+            "unlikely",
+        ),
+        ("ddos-dns-rrsig-amplification-fragmented.pcap", "unlikely"),
+    ] {
+        let json = report_json(&shared.join(file));
+        assert_eq!(
+            json["spoofing"]["verdict"], verdict,
+            "{file}: {}",
+            json["spoofing"]
+        );
+    }
+}

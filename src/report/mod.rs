@@ -1,6 +1,7 @@
 //! The report model: one serde tree that JSON prints as is and every template renders. Field
 //! names follow `shared/design/report-contract.md` (schema `whence.report/1`).
 
+mod diversity;
 mod origin;
 
 use std::collections::BTreeMap;
@@ -8,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::aggregate::{Aggregate, SourceList};
+use crate::assess::spoofing::SpoofingAssessment;
 use crate::capture::{CaptureSummary, Compression, Format};
 use crate::config::Config;
 use crate::decode::link_type_name;
@@ -28,6 +30,7 @@ pub struct Report {
     pub sources: SourcesReport,
     pub countries: Vec<CountryRow>,
     pub asns: Vec<AsnRow>,
+    pub spoofing: SpoofingAssessment,
 }
 
 pub use origin::{
@@ -97,7 +100,8 @@ impl Report {
             databases,
             enrichment,
         } = parts;
-        let origin = origin::build(sources, enrichment, config.top_sources);
+        let mut origin = origin::build(sources, enrichment, config.top_sources);
+        origin.sources.diversity = diversity::diversity(sources, &origin.countries);
         Report {
             schema: SCHEMA,
             tool: Tool {
@@ -112,6 +116,7 @@ impl Report {
             sources: origin.sources,
             countries: origin.countries,
             asns: origin.asns,
+            spoofing: diversity::spoofing(sources, enrichment, false),
         }
     }
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::diversity::DiversityFields;
 use crate::aggregate::{SourceList, SourceStats};
 use crate::enrich::countries;
 use crate::enrich::databases::{EMBEDDED_ASN_ATTRIBUTION, EMBEDDED_COUNTRY_ATTRIBUTION};
@@ -34,6 +35,8 @@ pub struct SourcesReport {
     /// came from when spoofing is possible.
     pub validated: u64,
     pub bogons: BogonSummary,
+    #[serde(flatten)]
+    pub diversity: DiversityFields,
     pub top: Vec<TopSource>,
 }
 
@@ -276,6 +279,7 @@ pub fn build(sources: &SourceList, enrichment: &Enrichment, top_count: usize) ->
             .filter(|stats| stats.validated)
             .count() as u64,
         bogons,
+        diversity: DiversityFields::default(),
         top: top_sources(sources, enrichment, top_count),
     };
     OriginSections {
