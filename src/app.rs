@@ -4,14 +4,14 @@
 use anyhow::{Context, Result};
 
 use crate::aggregate::Aggregate;
-use crate::capture::{self, CaptureSummary};
+use crate::capture::{self, CaptureSummary, InputSource};
 use crate::cli::{Cli, Command, GeoipCommand, ReportArgs};
 use crate::config::{self, Config};
 use crate::decode;
 use crate::enrich::{self, GeoDatabases};
 use crate::output;
 use crate::render::lookup;
-use crate::report::{self, Report, ReportInputs};
+use crate::report::{self, Report, ReportInputs, Traffic};
 
 /// How a run ended; `main` turns it into the exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,39 +43,40 @@ fn run_report(args: &ReportArgs, command_line: Vec<String>) -> Result<Outcome> {
     for note in &databases.notes {
         output::diagnostic("note", "geoip", note);
     }
-    let (inputs, mut aggregate) = ingest(&config);
-    report_input_problems(&inputs);
-    if !inputs.iter().any(CaptureSummary::was_readable) {
+    let attack = analyse(&config.inputs, &databases);
+    let baseline = (!config.baseline.is_empty()).then(|| analyse(&config.baseline, &databases));
+    let captures = attack
+        .captures
+        .iter()
+        .chain(baseline.iter().flat_map(|b| &b.captures));
+    report_input_problems(captures.clone());
+    if !attack.captures.iter().any(CaptureSummary::was_readable) {
         return Ok(Outcome::Failed);
     }
-    let sources = std::mem::take(&mut aggregate.sources).into_sorted();
-    let enrichment = enrich::enrich(&sources, &databases);
     let report = Report::build(&ReportInputs {
         config: &config,
-        captures: &inputs,
-        aggregate: &aggregate,
-        sources: &sources,
+        attack: &attack,
+        baseline: baseline.as_ref(),
         databases: &databases,
-        enrichment: &enrichment,
     });
     let rendered = report::to_json(&report).context("cannot serialise the report")?;
     match &config.output {
         Some(path) => output::write_file_atomically(path, rendered.as_bytes())?,
         None => output::write_stdout(rendered.as_bytes())?,
     }
-    if inputs.iter().any(|input| input.error.is_some()) {
+    if captures.clone().any(|input| input.error.is_some()) {
         Ok(Outcome::SomeInputsFailed)
     } else {
         Ok(Outcome::Success)
     }
 }
 
-/// Reads every input once, decoding and aggregating each packet as it streams past. A bad
-/// input is described in its summary and the others are still read.
-pub fn ingest(config: &Config) -> (Vec<CaptureSummary>, Aggregate) {
+/// Reads every input once, decoding and aggregating each packet as it streams past, then
+/// enriches each distinct source once. A bad input is described in its summary and the others
+/// are still read.
+pub fn analyse(inputs: &[InputSource], databases: &GeoDatabases) -> Traffic {
     let mut aggregate = Aggregate::default();
-    let summaries = config
-        .inputs
+    let captures = inputs
         .iter()
         .map(|source| {
             capture::read_capture(source, |frame| {
@@ -84,10 +85,17 @@ pub fn ingest(config: &Config) -> (Vec<CaptureSummary>, Aggregate) {
             })
         })
         .collect();
-    (summaries, aggregate)
+    let sources = std::mem::take(&mut aggregate.sources).into_sorted();
+    let enrichment = enrich::enrich(&sources, databases);
+    Traffic {
+        captures,
+        aggregate,
+        sources,
+        enrichment,
+    }
 }
 
-fn report_input_problems(inputs: &[CaptureSummary]) {
+fn report_input_problems<'a>(inputs: impl Iterator<Item = &'a CaptureSummary>) {
     for input in inputs {
         for warning in input.warnings.lines() {
             output::diagnostic("warning", &input.name, &warning);

@@ -100,6 +100,12 @@ pub struct ReportArgs {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// A capture of normal traffic (repeatable): each country and ASN of the report gets its
+    /// share among the baseline's sources and the lift (attack share / baseline share), to tell
+    /// an over-represented origin from one that is simply common.
+    #[arg(long, value_name = "CAPTURE")]
+    pub baseline: Vec<PathBuf>,
+
     /// How many of the busiest sources to list in `sources.top`.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub top: usize,

@@ -14,6 +14,8 @@ use crate::enrich::databases::DIRECTORY_VARIABLE;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub inputs: Vec<InputSource>,
+    /// Captures of normal traffic to compare origins with.
+    pub baseline: Vec<InputSource>,
     pub format: ReportFormat,
     pub output: Option<PathBuf>,
     /// The command line as given, recorded in the report.
@@ -37,7 +39,13 @@ impl Config {
             .iter()
             .map(|path| InputSource::from_arg(path))
             .collect();
-        if inputs
+        let baseline: Vec<InputSource> = args
+            .baseline
+            .iter()
+            .map(|path| InputSource::from_arg(path))
+            .collect();
+        let all_inputs: Vec<InputSource> = inputs.iter().chain(&baseline).cloned().collect();
+        if all_inputs
             .iter()
             .filter(|input| **input == InputSource::Stdin)
             .count()
@@ -46,7 +54,7 @@ impl Config {
             bail!("standard input (`-`) can be given only once");
         }
         if let Some(output) = &args.output {
-            refuse_output_over_input(output, &inputs)?;
+            refuse_output_over_input(output, &all_inputs)?;
         }
         let generated_at = match source_date_epoch {
             Some(text) => text.trim().parse::<i64>().with_context(|| {
@@ -56,6 +64,7 @@ impl Config {
         };
         Ok(Config {
             inputs,
+            baseline,
             format: args.format,
             output: args.output.clone(),
             command_line,

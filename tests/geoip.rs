@@ -359,53 +359,8 @@ fn report_on_the_sample_fills_origin_statistics() {
 /// own MaxMind DB writer, so the counts do not depend on the real data's contents.
 #[test]
 fn origin_statistics_are_exact_on_known_databases() {
-    use whence_tools::mmdb::{IpVersion, Value as Record, Writer};
-    let country = |located: &str, registered: &str| {
-        Record::map([
-            ("country", Record::map([("iso_code", located)])),
-            (
-                "registered_country",
-                Record::map([("iso_code", registered)]),
-            ),
-        ])
-    };
-    let mut countries = Writer::new("GeoIP2-Country", IpVersion::V6);
-    countries
-        .insert_network("5.10.0.0/16".parse().unwrap(), &country("DE", "DE"))
-        .unwrap();
-    countries
-        .insert_network("31.40.0.0/16".parse().unwrap(), &country("UA", "RU"))
-        .unwrap();
-    countries
-        .insert_network("2a01:100::/32".parse().unwrap(), &country("FR", "FR"))
-        .unwrap();
-    let asn = |number: u32, org: &str| {
-        Record::map([
-            ("autonomous_system_number", Record::from(number)),
-            ("autonomous_system_organization", Record::from(org)),
-        ])
-    };
-    let mut asns = Writer::new("GeoLite2-ASN", IpVersion::V6);
-    asns.insert_network(
-        "5.10.0.0/17".parse().unwrap(),
-        &asn(24940, "Hetzner Online GmbH"),
-    )
-    .unwrap();
-    asns.insert_network(
-        "5.10.128.0/17".parse().unwrap(),
-        &asn(3320, "Deutsche Telekom AG"),
-    )
-    .unwrap();
-    asns.insert_network(
-        "31.40.0.0/16".parse().unwrap(),
-        &asn(64500, "Example Telecom"),
-    )
-    .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let country_db = dir.path().join("country.mmdb");
-    let asn_db = dir.path().join("asn.mmdb");
-    std::fs::write(&country_db, countries.to_bytes().unwrap()).unwrap();
-    std::fs::write(&asn_db, asns.to_bytes().unwrap()).unwrap();
+    let (country_db, asn_db) = write_known_databases(dir.path());
 
     // DE: 4 Hetzner sources x 10 packets, 2 Telekom sources x 10; UA: 3 sources x 1 packet;
     // FR: 1 IPv6 source x 2; unknown: 1 source x 1; bogons: 2 sources x 5.

@@ -146,3 +146,92 @@ fn real_attacks_get_the_right_spoofing_verdict() {
         );
     }
 }
+
+/// `--baseline`: each country and ASN gets its share among normal traffic's sources and the
+/// lift over it.
+#[test]
+fn baseline_gives_shares_and_lift() {
+    let dir = tempfile::tempdir().unwrap();
+    let (country_db, asn_db) = write_known_databases(dir.path());
+    let capture = |name: &str, sources: &[[u8; 4]]| {
+        let mut writer = PcapWriter::new(false, false, false, 65_535, 1);
+        for source in sources {
+            writer.record(1, 0, 50, &ethernet_udp_frame(*source));
+        }
+        let path = dir.path().join(name);
+        std::fs::write(&path, &writer.bytes).unwrap();
+        path
+    };
+    // Attack: 6 German (Hetzner), 3 Ukrainian sources. Baseline: 8 German (4 Hetzner,
+    // 4 Telekom), 2 unknown, no Ukrainian.
+    let attack: Vec<[u8; 4]> = (1..=6)
+        .map(|h| [5, 10, 0, h])
+        .chain((1..=3).map(|h| [31, 40, 0, h]))
+        .collect();
+    let normal: Vec<[u8; 4]> = (1..=4)
+        .map(|h| [5, 10, 1, h])
+        .chain((1..=4).map(|h| [5, 10, 200, h]))
+        .chain((1..=2).map(|h| [45, 0, 0, h]))
+        .collect();
+    let attack_path = capture("attack.pcap", &attack);
+    let baseline_path = capture("normal.pcap", &normal);
+    let output = whence()
+        .args(["report", "--no-embedded-db", "--no-system-db", "--geoip-db"])
+        .arg(&country_db)
+        .arg("--geoip-db")
+        .arg(&asn_db)
+        .arg("--baseline")
+        .arg(&baseline_path)
+        .arg(&attack_path)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["baseline"]["sources"], 10);
+    assert_eq!(
+        json["baseline"]["inputs"][0]["path"],
+        baseline_path.display().to_string()
+    );
+    assert_eq!(
+        json["inputs"].as_array().unwrap().len(),
+        1,
+        "the baseline is not an attack input"
+    );
+    let country = |code: &str| {
+        json["countries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["code"] == code)
+            .unwrap()
+            .clone()
+    };
+    let germany = country("DE");
+    assert!((germany["baseline_share"].as_f64().unwrap() - 0.8).abs() < 1e-12);
+    assert!((germany["lift"].as_f64().unwrap() - (6.0 / 9.0) / 0.8).abs() < 1e-12);
+    let ukraine = country("UA");
+    assert_eq!(ukraine["baseline_share"], 0.0);
+    assert_eq!(
+        ukraine["lift"],
+        Value::Null,
+        "absent from the baseline: no lift"
+    );
+    let hetzner = json["asns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["asn"] == 24940)
+        .unwrap();
+    assert!((hetzner["baseline_share"].as_f64().unwrap() - 0.4).abs() < 1e-12);
+    assert!((hetzner["lift"].as_f64().unwrap() - (6.0 / 9.0) / 0.4).abs() < 1e-12);
+
+    // Without a baseline the fields are null.
+    let output = whence()
+        .args(["report", "--no-system-db"])
+        .arg(&attack_path)
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["baseline"], Value::Null);
+    assert_eq!(json["countries"][0]["lift"], Value::Null);
+}

@@ -25,6 +25,8 @@ pub struct Report {
     pub generated_at: String,
     pub command_line: Vec<String>,
     pub inputs: Vec<InputReport>,
+    /// `null` without `--baseline`.
+    pub baseline: Option<BaselineReport>,
     pub geoip: GeoipReport,
     pub totals: TotalsReport,
     pub sources: SourcesReport,
@@ -38,14 +40,29 @@ pub use origin::{
     UNKNOWN_COUNTRY,
 };
 
+/// One body of traffic, read and enriched: the attack captures, or the baseline's.
+pub struct Traffic {
+    pub captures: Vec<CaptureSummary>,
+    pub aggregate: Aggregate,
+    pub sources: SourceList,
+    pub enrichment: Enrichment,
+}
+
 /// Everything the report is built from.
 pub struct ReportInputs<'a> {
     pub config: &'a Config,
-    pub captures: &'a [CaptureSummary],
-    pub aggregate: &'a Aggregate,
-    pub sources: &'a SourceList,
+    pub attack: &'a Traffic,
+    /// Normal traffic to compare the attack's origins with (`--baseline`).
+    pub baseline: Option<&'a Traffic>,
     pub databases: &'a GeoDatabases,
-    pub enrichment: &'a Enrichment,
+}
+
+/// The baseline the origin shares were compared with.
+#[derive(Debug, Clone, Serialize)]
+pub struct BaselineReport {
+    pub inputs: Vec<InputReport>,
+    pub sources: u64,
+    pub packets: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -94,14 +111,17 @@ impl Report {
     pub fn build(parts: &ReportInputs) -> Report {
         let ReportInputs {
             config,
-            captures,
-            aggregate,
-            sources,
+            attack,
+            baseline,
             databases,
-            enrichment,
         } = parts;
-        let mut origin = origin::build(sources, enrichment, config.top_sources);
-        origin.sources.diversity = diversity::diversity(sources, &origin.countries);
+        let mut origin = origin::build(&attack.sources, &attack.enrichment, config.top_sources);
+        origin.sources.diversity = diversity::diversity(&attack.sources, &origin.countries);
+        if let Some(baseline) = baseline {
+            let normal = origin::build(&baseline.sources, &baseline.enrichment, 0);
+            origin::compare_with_baseline(&mut origin, &normal);
+        }
+        let aggregate = &attack.aggregate;
         Report {
             schema: SCHEMA,
             tool: Tool {
@@ -110,13 +130,30 @@ impl Report {
             },
             generated_at: format_rfc3339(config.generated_at.saturating_mul(1_000_000_000)),
             command_line: config.command_line.clone(),
-            inputs: captures.iter().map(InputReport::from_summary).collect(),
-            geoip: origin::geoip_section(databases, enrichment, aggregate.totals.span.first_ns()),
+            inputs: attack
+                .captures
+                .iter()
+                .map(InputReport::from_summary)
+                .collect(),
+            baseline: baseline.map(|baseline| BaselineReport {
+                inputs: baseline
+                    .captures
+                    .iter()
+                    .map(InputReport::from_summary)
+                    .collect(),
+                sources: baseline.sources.len() as u64,
+                packets: baseline.aggregate.totals.packets,
+            }),
+            geoip: origin::geoip_section(
+                databases,
+                &attack.enrichment,
+                aggregate.totals.span.first_ns(),
+            ),
             totals: TotalsReport::from_aggregate(aggregate),
             sources: origin.sources,
             countries: origin.countries,
             asns: origin.asns,
-            spoofing: diversity::spoofing(sources, enrichment, false),
+            spoofing: diversity::spoofing(&attack.sources, &attack.enrichment, false),
         }
     }
 }

@@ -94,6 +94,9 @@ pub struct AsnRow {
     pub bytes: u64,
     pub share_sources: f64,
     pub share_packets: f64,
+    /// Share of the baseline's sources in this ASN; `null` without `--baseline`.
+    pub baseline_share: Option<f64>,
+    pub lift: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -254,6 +257,8 @@ pub fn build(sources: &SourceList, enrichment: &Enrichment, top_count: usize) ->
                 validated: tally.validated,
                 packets: tally.packets,
                 bytes: tally.bytes,
+                baseline_share: None,
+                lift: None,
             },
         )
         .collect();
@@ -287,6 +292,40 @@ pub fn build(sources: &SourceList, enrichment: &Enrichment, top_count: usize) ->
         countries,
         asns,
     }
+}
+
+/// Fills `baseline_share` and `lift` of every country and ASN from the same figures computed
+/// on normal traffic. Lift is the attack's share of sources over the baseline's: 1 means as
+/// common as on a normal day, 5 means five times over-represented. A country or ASN absent from
+/// the baseline has a baseline share of 0 and no lift (`null`): it cannot be compared.
+pub fn compare_with_baseline(attack: &mut OriginSections, baseline: &OriginSections) {
+    let country_shares: BTreeMap<&str, f64> = baseline
+        .countries
+        .iter()
+        .map(|row| (row.code.as_str(), row.share_sources))
+        .collect();
+    for row in &mut attack.countries {
+        let normal = country_shares
+            .get(row.code.as_str())
+            .copied()
+            .unwrap_or(0.0);
+        row.baseline_share = Some(normal);
+        row.lift = lift(row.share_sources, normal);
+    }
+    let asn_shares: BTreeMap<u32, f64> = baseline
+        .asns
+        .iter()
+        .map(|row| (row.asn, row.share_sources))
+        .collect();
+    for row in &mut attack.asns {
+        let normal = asn_shares.get(&row.asn).copied().unwrap_or(0.0);
+        row.baseline_share = Some(normal);
+        row.lift = lift(row.share_sources, normal);
+    }
+}
+
+fn lift(share: f64, baseline_share: f64) -> Option<f64> {
+    (baseline_share > 0.0).then(|| share / baseline_share)
 }
 
 /// The key with the largest count; ties go to the smallest key, so the choice is stable.

@@ -315,3 +315,58 @@ pub fn ethernet_udp6_frame(source: std::net::Ipv6Addr) -> Vec<u8> {
     frame.extend_from_slice(b"payload!");
     frame
 }
+
+/// Writes two small databases with known contents into `dir` with the project's own MaxMind DB
+/// writer, so origin counts in tests do not depend on the real data: 5.10.0.0/16 is DE (Hetzner
+/// AS24940 in its lower half, Deutsche Telekom AS3320 in its upper half), 31.40.0.0/16 is UA
+/// (registered RU, AS64500), 2a01:100::/32 is FR without an ASN. Returns (country, asn) paths.
+pub fn write_known_databases(dir: &Path) -> (PathBuf, PathBuf) {
+    use whence_tools::mmdb::{IpVersion, Value as Record, Writer};
+    let country = |located: &str, registered: &str| {
+        Record::map([
+            ("country", Record::map([("iso_code", located)])),
+            (
+                "registered_country",
+                Record::map([("iso_code", registered)]),
+            ),
+        ])
+    };
+    let mut countries = Writer::new("GeoIP2-Country", IpVersion::V6);
+    countries
+        .insert_network("5.10.0.0/16".parse().unwrap(), &country("DE", "DE"))
+        .unwrap();
+    countries
+        .insert_network("31.40.0.0/16".parse().unwrap(), &country("UA", "RU"))
+        .unwrap();
+    countries
+        .insert_network("2a01:100::/32".parse().unwrap(), &country("FR", "FR"))
+        .unwrap();
+    let asn = |number: u32, org: &str| {
+        Record::map([
+            ("autonomous_system_number", Record::from(number)),
+            ("autonomous_system_organization", Record::from(org)),
+        ])
+    };
+    let mut asns = Writer::new("GeoLite2-ASN", IpVersion::V6);
+    asns.insert_network(
+        "5.10.0.0/17".parse().unwrap(),
+        &asn(24940, "Hetzner Online GmbH"),
+    )
+    .unwrap();
+    asns.insert_network(
+        "5.10.128.0/17".parse().unwrap(),
+        &asn(3320, "Deutsche Telekom AG"),
+    )
+    .unwrap();
+    asns.insert_network(
+        "31.40.0.0/16".parse().unwrap(),
+        &asn(64500, "Example Telecom"),
+    )
+    .unwrap();
+    let country_db = dir.join("country.mmdb");
+    let asn_db = dir.join("asn.mmdb");
+    std::fs::write(&country_db, countries.to_bytes().unwrap()).unwrap();
+    std::fs::write(&asn_db, asns.to_bytes().unwrap()).unwrap();
+
+    (country_db, asn_db)
+}
