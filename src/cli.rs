@@ -106,6 +106,11 @@ pub struct ReportArgs {
     #[arg(long, value_name = "CAPTURE")]
     pub baseline: Vec<PathBuf>,
 
+    /// Time zone (IANA name such as Europe/Berlin, or UTC) in which rendered reports show times;
+    /// the JSON report always gives UTC.
+    #[arg(long = "tz", value_name = "ZONE", default_value = "UTC")]
+    pub timezone: String,
+
     /// How many of the busiest sources to list in `sources.top`.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub top: usize,

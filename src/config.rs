@@ -26,6 +26,8 @@ pub struct Config {
     pub databases: DatabaseOptions,
     /// Entries in `sources.top`.
     pub top_sources: usize,
+    /// Canonical IANA name of the zone renderers show times in.
+    pub timezone: String,
 }
 
 impl Config {
@@ -71,6 +73,8 @@ impl Config {
             generated_at,
             databases: database_options(&args.databases),
             top_sources: args.top,
+            timezone: crate::assess::waves::validate_timezone(&args.timezone)
+                .map_err(|message| anyhow::anyhow!("--tz: {message}"))?,
         })
     }
 }

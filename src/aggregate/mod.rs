@@ -3,6 +3,7 @@
 
 mod handshakes;
 mod sources;
+pub mod timeline;
 mod totals;
 
 pub use handshakes::HandshakeTracker;
@@ -18,6 +19,7 @@ pub struct Aggregate {
     pub totals: Totals,
     pub sources: SourceTable,
     pub handshakes: HandshakeTracker,
+    pub timeline: timeline::Timeline,
 }
 
 impl Aggregate {
@@ -28,6 +30,10 @@ impl Aggregate {
             if let Some(validated) = self.handshakes.observe(packet) {
                 self.sources.mark_validated(&validated);
             }
+            if let Some(timestamp_ns) = packet.timestamp_ns {
+                self.timeline
+                    .observe(timestamp_ns, packet.wire_len, packet.src);
+            }
         }
     }
 
@@ -35,5 +41,6 @@ impl Aggregate {
         self.totals.merge(&other.totals);
         self.sources.merge(&other.sources);
         self.handshakes.untracked_syn_acks += other.handshakes.untracked_syn_acks;
+        self.timeline.merge(&other.timeline);
     }
 }

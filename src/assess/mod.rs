@@ -3,3 +3,4 @@
 
 pub mod diversity;
 pub mod spoofing;
+pub mod waves;

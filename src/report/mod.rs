@@ -10,13 +10,17 @@ use serde::Serialize;
 
 use crate::aggregate::{Aggregate, SourceList};
 use crate::assess::spoofing::SpoofingAssessment;
+use crate::assess::waves::{self, TimelineReport, WaveReport};
 use crate::capture::{CaptureSummary, Compression, Format};
 use crate::config::Config;
 use crate::decode::link_type_name;
-use crate::enrich::{Enrichment, GeoDatabases};
+use crate::enrich::{CountryCode, Enrichment, GeoDatabases};
 use crate::timestamp::{TimeSpan, format_rfc3339};
 
 pub const SCHEMA: &str = "whence.report/1";
+
+/// Countries listed per wave: enough to see whether the origin mix changed between waves.
+const TOP_COUNTRIES_PER_WAVE: usize = 5;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -33,6 +37,8 @@ pub struct Report {
     pub countries: Vec<CountryRow>,
     pub asns: Vec<AsnRow>,
     pub spoofing: SpoofingAssessment,
+    pub timeline: TimelineReport,
+    pub waves: Vec<WaveReport>,
 }
 
 pub use origin::{
@@ -122,6 +128,21 @@ impl Report {
             origin::compare_with_baseline(&mut origin, &normal);
         }
         let aggregate = &attack.aggregate;
+        let detected_waves = waves::detect_waves(&aggregate.timeline);
+        let wave_sources = attack
+            .sources
+            .stats()
+            .iter()
+            .zip(&attack.enrichment.origins)
+            .filter(|(_, origin)| origin.bogon.is_none())
+            .filter_map(|(stats, origin)| {
+                let code = origin
+                    .country
+                    .as_ref()
+                    .map_or(UNKNOWN_COUNTRY, CountryCode::as_str);
+                Some((stats.span.first_ns()?, stats.span.last_ns()?, code))
+            });
+        let waves = waves::wave_reports(&detected_waves, wave_sources, TOP_COUNTRIES_PER_WAVE);
         Report {
             schema: SCHEMA,
             tool: Tool {
@@ -154,6 +175,8 @@ impl Report {
             countries: origin.countries,
             asns: origin.asns,
             spoofing: diversity::spoofing(&attack.sources, &attack.enrichment, false),
+            timeline: waves::timeline_report(&aggregate.timeline, &config.timezone),
+            waves,
         }
     }
 }
