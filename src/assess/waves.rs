@@ -525,9 +525,7 @@ fn report_with(wave: &Wave, counts: BTreeMap<&str, u64>, limit: usize) -> WaveRe
     // passes none; then the estimate stands alone.
     let clearly_fewer =
         (wave.sources as f64) * (1.0 + 3.0 * SKETCH_RELATIVE_ERROR) < overlapping as f64;
-    let sources = if overlapping == 0 {
-        wave.sources
-    } else if clearly_fewer {
+    let sources = if overlapping == 0 || clearly_fewer {
         wave.sources
     } else {
         overlapping
