@@ -100,6 +100,11 @@ pub struct ReportArgs {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// The attacked address or prefix (IP or IP/len, repeatable). By default the victims are
+    /// the destinations that received the bulk of the attack traffic.
+    #[arg(long, value_name = "IP[/LEN]")]
+    pub victim: Vec<String>,
+
     /// A capture of normal traffic (repeatable): each country and ASN of the report gets its
     /// share among the baseline's sources and the lift (attack share / baseline share), to tell
     /// an over-represented origin from one that is simply common.

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::assess::vectors::IpNetwork;
 use crate::capture::InputSource;
 use crate::cli::{DatabaseArgs, ReportArgs, ReportFormat};
 use crate::enrich::DatabaseOptions;
@@ -28,6 +29,8 @@ pub struct Config {
     pub top_sources: usize,
     /// Canonical IANA name of the zone renderers show times in.
     pub timezone: String,
+    /// Victims given with `--victim`; empty: chosen from the traffic.
+    pub victims: Vec<IpNetwork>,
 }
 
 impl Config {
@@ -73,6 +76,14 @@ impl Config {
             generated_at,
             databases: database_options(&args.databases),
             top_sources: args.top,
+            victims: args
+                .victim
+                .iter()
+                .map(|text| {
+                    text.parse::<IpNetwork>()
+                        .map_err(|error| anyhow::anyhow!("--victim {text}: {error}"))
+                })
+                .collect::<Result<_>>()?,
             timezone: crate::assess::waves::validate_timezone(&args.timezone)
                 .map_err(|message| anyhow::anyhow!("--tz: {message}"))?,
         })

@@ -5,6 +5,7 @@ mod handshakes;
 mod sources;
 pub mod timeline;
 mod totals;
+pub mod vectors;
 
 pub use handshakes::HandshakeTracker;
 pub use sources::{SourceList, SourceStats, SourceTable, TtlSet};
@@ -20,13 +21,15 @@ pub struct Aggregate {
     pub sources: SourceTable,
     pub handshakes: HandshakeTracker,
     pub timeline: timeline::Timeline,
+    pub vectors: vectors::VectorCounters,
 }
 
 impl Aggregate {
     pub fn observe(&mut self, frame: &Frame, decoded: &Decoded) {
         self.totals.observe(frame, decoded);
         if let Decoded::Ip(packet) = decoded {
-            self.sources.observe(packet);
+            let counted_as = self.vectors.observe(packet, vectors::classify(packet));
+            self.sources.observe(packet, counted_as.bit());
             if let Some(validated) = self.handshakes.observe(packet) {
                 self.sources.mark_validated(&validated);
             }
@@ -42,5 +45,6 @@ impl Aggregate {
         self.sources.merge(&other.sources);
         self.handshakes.untracked_syn_acks += other.handshakes.untracked_syn_acks;
         self.timeline.merge(&other.timeline);
+        self.vectors.merge(&other.vectors);
     }
 }

@@ -62,6 +62,8 @@ pub struct SourceStats {
     pub ttls: TtlSet,
     /// Completed a TCP handshake (see `handshakes`): the address is genuine.
     pub validated: bool,
+    /// The vectors (`VectorKind::bit`) this source's packets were counted under.
+    pub vectors: u32,
 }
 
 impl SourceStats {
@@ -71,6 +73,7 @@ impl SourceStats {
         self.span.merge(&other.span);
         self.ttls.merge(&other.ttls);
         self.validated |= other.validated;
+        self.vectors |= other.vectors;
     }
 }
 
@@ -80,8 +83,10 @@ pub struct SourceTable {
 }
 
 impl SourceTable {
-    pub fn observe(&mut self, packet: &Packet) {
+    /// Counts `packet` for its source; `vector_bit` is the vector it was counted under.
+    pub fn observe(&mut self, packet: &Packet, vector_bit: u32) {
         let stats = self.by_address.entry(packet.src).or_default();
+        stats.vectors |= vector_bit;
         stats.packets += 1;
         stats.bytes += u64::from(packet.wire_len);
         stats.span.observe(packet.timestamp_ns);

@@ -3,4 +3,5 @@
 
 pub mod diversity;
 pub mod spoofing;
+pub mod vectors;
 pub mod waves;

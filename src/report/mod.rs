@@ -3,6 +3,7 @@
 
 mod diversity;
 mod origin;
+mod summary;
 
 use std::collections::BTreeMap;
 
@@ -10,12 +11,14 @@ use serde::Serialize;
 
 use crate::aggregate::{Aggregate, SourceList};
 use crate::assess::spoofing::SpoofingAssessment;
+use crate::assess::vectors::{self, BackscatterReport, VectorReport, Victim};
 use crate::assess::waves::{self, TimelineReport, WaveReport};
 use crate::capture::{CaptureSummary, Compression, Format};
 use crate::config::Config;
 use crate::decode::link_type_name;
 use crate::enrich::{CountryCode, Enrichment, GeoDatabases};
 use crate::timestamp::{TimeSpan, format_rfc3339};
+use summary::{Summary, SummaryInputs};
 
 pub const SCHEMA: &str = "whence.report/1";
 
@@ -28,6 +31,7 @@ pub struct Report {
     pub tool: Tool,
     pub generated_at: String,
     pub command_line: Vec<String>,
+    pub summary: Summary,
     pub inputs: Vec<InputReport>,
     /// `null` without `--baseline`.
     pub baseline: Option<BaselineReport>,
@@ -36,6 +40,11 @@ pub struct Report {
     pub sources: SourcesReport,
     pub countries: Vec<CountryRow>,
     pub asns: Vec<AsnRow>,
+    pub victims: Vec<Victim>,
+    pub vectors: Vec<VectorReport>,
+    /// Replies to spoofed traffic (SYN-ACKs, RSTs, ICMP errors sent to forged addresses),
+    /// counted apart: they are not attack traffic and their destinations are not sources.
+    pub backscatter: BackscatterReport,
     pub spoofing: SpoofingAssessment,
     pub timeline: TimelineReport,
     pub waves: Vec<WaveReport>,
@@ -143,6 +152,25 @@ impl Report {
                 Some((stats.span.first_ns()?, stats.span.last_ns()?, code))
             });
         let waves = waves::wave_reports(&detected_waves, wave_sources, TOP_COUNTRIES_PER_WAVE);
+        let victims = vectors::choose_victims(&aggregate.vectors, &config.victims);
+        let vector_rows = vectors::vectors_report(
+            &aggregate.vectors,
+            &victims,
+            attack.sources.stats().iter().map(|stats| stats.vectors),
+        );
+        let reflection = vectors::is_reflection(&vector_rows);
+        let spoofing = diversity::spoofing(&attack.sources, &attack.enrichment, reflection);
+        let summary = summary::build(&SummaryInputs {
+            vectors: &vector_rows,
+            victims: &victims,
+            sources: &origin.sources,
+            countries: &origin.countries,
+            spoofing: &spoofing,
+            reflection,
+            top_vector: vectors::top_vector(&vector_rows),
+            peak: waves::peak_rates(&aggregate.timeline),
+            waves: waves.len(),
+        });
         Report {
             schema: SCHEMA,
             tool: Tool {
@@ -151,6 +179,7 @@ impl Report {
             },
             generated_at: format_rfc3339(config.generated_at.saturating_mul(1_000_000_000)),
             command_line: config.command_line.clone(),
+            summary,
             inputs: attack
                 .captures
                 .iter()
@@ -174,7 +203,10 @@ impl Report {
             sources: origin.sources,
             countries: origin.countries,
             asns: origin.asns,
-            spoofing: diversity::spoofing(&attack.sources, &attack.enrichment, false),
+            backscatter: vectors::backscatter_report(&aggregate.vectors, &victims),
+            victims,
+            vectors: vector_rows,
+            spoofing,
             timeline: waves::timeline_report(&aggregate.timeline, &config.timezone),
             waves,
         }
