@@ -65,7 +65,13 @@ pub fn format_rfc3339(timestamp_ns: i64) -> String {
         .format(&Rfc3339)
         .unwrap_or_else(|_| format!("@{seconds}"));
     let base = base.trim_end_matches('Z');
-    let fraction = if nanos == 0 {
+    format!("{base}{}Z", fraction_digits(nanos))
+}
+
+/// The sub-second part of a time, in groups of three digits as far as it has any (".250",
+/// ".123456", ".000000007"), empty for whole seconds; `nanos` in 0..1_000_000_000.
+pub fn fraction_digits(nanos: i64) -> String {
+    if nanos == 0 {
         String::new()
     } else if nanos % 1_000_000 == 0 {
         format!(".{:03}", nanos / 1_000_000)
@@ -73,8 +79,7 @@ pub fn format_rfc3339(timestamp_ns: i64) -> String {
         format!(".{:06}", nanos / 1_000)
     } else {
         format!(".{nanos:09}")
-    };
-    format!("{base}{fraction}Z")
+    }
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use crate::aggregate::timeline::{SKETCH_RELATIVE_ERROR, SourceSketch, TimeBucket, Timeline};
-use crate::timestamp::format_rfc3339;
+use crate::timestamp::{format_rfc3339, fraction_digits};
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
 
@@ -614,18 +614,6 @@ pub fn format_rfc3339_in_zone(rfc3339: &str, zone: &str) -> Option<String> {
     Some(format_in_zone(nanos, zone))
 }
 
-/// ".250", ".123456", ".123456789" or nothing, as `format_rfc3339` writes the fraction.
-fn fraction_digits(nanos: i64) -> String {
-    if nanos == 0 {
-        String::new()
-    } else if nanos % 1_000_000 == 0 {
-        format!(".{:03}", nanos / 1_000_000)
-    } else if nanos % 1_000 == 0 {
-        format!(".{:06}", nanos / 1_000)
-    } else {
-        format!(".{nanos:09}")
-    }
-}
 
 #[cfg(test)]
 mod tests {
