@@ -776,6 +776,12 @@ enum Family {
     V6,
 }
 
+/// A tcpdump filter for all traffic to the victims (for a wave, whose time range the report
+/// gives: `editcap -A START -B END` cuts a capture to it); `None` without victims.
+pub fn victims_filter(victims: &[Victim]) -> Option<String> {
+    destination_filter(&victim_networks(victims))
+}
+
 /// The destination test for the victims of one family: `dst host A`, `dst net N/len`, or an
 /// alternative of them.
 fn destination_filter(networks: &[IpNetwork]) -> Option<String> {

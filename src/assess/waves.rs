@@ -157,6 +157,9 @@ pub struct WaveReport {
     pub bytes: u64,
     pub sources: u64,
     pub top_countries: Vec<CountryShare>,
+    /// A tcpdump filter for the traffic to the victims; with `start` and `end` (e.g.
+    /// `editcap -A START -B END`) it selects the wave's packets. Set by the report.
+    pub bpf: Option<String>,
 }
 
 /// A country's part of the sources active during a wave.
@@ -540,6 +543,7 @@ fn report_with(wave: &Wave, counts: BTreeMap<&str, u64>, limit: usize) -> WaveRe
         bytes: wave.bytes,
         sources,
         top_countries: rank_countries(counts, limit),
+        bpf: None,
     }
 }
 

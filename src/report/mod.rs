@@ -151,8 +151,12 @@ impl Report {
                     .map_or(UNKNOWN_COUNTRY, CountryCode::as_str);
                 Some((stats.span.first_ns()?, stats.span.last_ns()?, code))
             });
-        let waves = waves::wave_reports(&detected_waves, wave_sources, TOP_COUNTRIES_PER_WAVE);
         let victims = vectors::choose_victims(&aggregate.vectors, &config.victims);
+        let mut waves = waves::wave_reports(&detected_waves, wave_sources, TOP_COUNTRIES_PER_WAVE);
+        let wave_filter = vectors::victims_filter(&victims);
+        for wave in &mut waves {
+            wave.bpf.clone_from(&wave_filter);
+        }
         let vector_rows = vectors::vectors_report(
             &aggregate.vectors,
             &victims,
