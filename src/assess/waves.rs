@@ -618,7 +618,6 @@ pub fn format_rfc3339_in_zone(rfc3339: &str, zone: &str) -> Option<String> {
     Some(format_in_zone(nanos, zone))
 }
 
-
 #[cfg(test)]
 mod tests {
     use std::net::{IpAddr, Ipv4Addr};
