@@ -1,7 +1,8 @@
 //! Developer tools for whence, kept out of the user binary: takes subcommands and gives
-//! `synth-capture` (large synthetic captures for the ingest benchmark), `build-asn-db` (the
-//! ASN MaxMind DB from ip-location-db CSVs) and `pack-default-dbs` (regenerates the embedded
-//! `data/geoip/` in one command).
+//! `synth-capture` (large synthetic captures for the ingest benchmark), `scenario` (an attack
+//! scenario's capture with its ground truth), `samples` (regenerates `samples/`),
+//! `build-asn-db` (the ASN MaxMind DB from ip-location-db CSVs) and `pack-default-dbs`
+//! (regenerates the embedded `data/geoip/` in one command).
 
 mod asn_db;
 mod pack;
@@ -11,7 +12,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use whence_tools::scenario::{self, Geo, Options, Scale};
 
 #[derive(Parser)]
 #[command(name = "whence-tools", about = "Developer tools for whence")]
@@ -36,6 +38,50 @@ enum Command {
         /// Random seed; the same seed gives the same file.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// Write an attack scenario: a capture and, beside it, <NAME>.truth.json, what a correct
+    /// report on it must say. The same seed gives byte-identical files.
+    Scenario {
+        /// Scenario to write (see --list).
+        #[arg(long, required_unless_present = "list")]
+        name: Option<String>,
+        /// List the scenarios and exit.
+        #[arg(long)]
+        list: bool,
+        /// Random seed (the samples use 1).
+        #[arg(long, default_value_t = scenario::SAMPLE_SEED)]
+        seed: u64,
+        /// Output folder.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        /// small: the committed samples (under 2 MB each); large: about 1 GB, millions of
+        /// sources for the floods.
+        #[arg(long, value_enum, default_value_t = ScaleArg::Small)]
+        scale: ScaleArg,
+        /// Multiply every count (hosts, packets, sessions) by F instead of using --scale.
+        #[arg(long, value_name = "F")]
+        factor: Option<u64>,
+        /// Attack events per second (flood packets, reflector replies, HTTP connections).
+        #[arg(long, value_name = "PER_SECOND")]
+        rate: Option<u64>,
+        /// Seconds each attack phase lasts.
+        #[arg(long, value_name = "SECONDS")]
+        duration: Option<u64>,
+        /// Capture start, a UTC time like 2025-03-10T13:00:00Z.
+        #[arg(long, value_name = "TIME")]
+        start: Option<String>,
+        /// Folder with country.mmdb and asn.mmdb [default: the repository's data/geoip].
+        #[arg(long, value_name = "DIR")]
+        geoip_dir: Option<PathBuf>,
+    },
+    /// Regenerate every scenario of samples/ (seed 1, small scale) with its truth file.
+    Samples {
+        /// Output folder [default: the repository's samples/].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Folder with country.mmdb and asn.mmdb [default: the repository's data/geoip].
+        #[arg(long, value_name = "DIR")]
+        geoip_dir: Option<PathBuf>,
     },
     /// Build the ASN MaxMind DB (GeoLite2-ASN record schema) from ip-location-db CSVs.
     BuildAsnDb {
@@ -63,6 +109,12 @@ enum Command {
         #[arg(long)]
         build_epoch: Option<u64>,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScaleArg {
+    Small,
+    Large,
 }
 
 /// Where the ASN database's build_epoch comes from. Required, never the clock, so that a
@@ -93,6 +145,51 @@ fn main() -> Result<()> {
                 written.packets,
                 written.bytes
             );
+            Ok(())
+        }
+        Command::Scenario {
+            name,
+            list,
+            seed,
+            out,
+            scale,
+            factor,
+            rate,
+            duration,
+            start,
+            geoip_dir,
+        } => {
+            if list {
+                for entry in scenario::CATALOGUE {
+                    println!("{:<26} {}", entry.name, entry.title);
+                }
+                return Ok(());
+            }
+            let options = Options {
+                seed,
+                scale: match (factor, scale) {
+                    (Some(factor), _) => Scale::Factor(factor),
+                    (None, ScaleArg::Small) => Scale::Small,
+                    (None, ScaleArg::Large) => Scale::Large,
+                },
+                rate,
+                duration_s: duration,
+                start_s: start.as_deref().map(scenario::parse_start).transpose()?,
+            };
+            let geo = Geo::open(&geoip_dir.unwrap_or_else(Geo::default_dir))?;
+            let name = name.unwrap_or_default();
+            print_generated(&scenario::generate(&geo, &name, &out, &options)?);
+            Ok(())
+        }
+        Command::Samples { out, geoip_dir } => {
+            let geo = Geo::open(&geoip_dir.unwrap_or_else(Geo::default_dir))?;
+            let out = out.unwrap_or_else(|| {
+                let tools = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+                tools.parent().unwrap_or(tools).join("samples")
+            });
+            for generated in scenario::samples(&geo, &out)? {
+                print_generated(&generated);
+            }
             Ok(())
         }
         Command::BuildAsnDb {
@@ -134,6 +231,18 @@ fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn print_generated(generated: &scenario::Generated) {
+    println!(
+        "{}: {} packets, {} bytes; {}: {} truth keys ({:.1} s)",
+        generated.capture.display(),
+        generated.packets,
+        generated.bytes,
+        generated.truth.display(),
+        generated.truth_keys,
+        generated.seconds
+    );
 }
 
 fn print_asn_summary(built: &asn_db::Built) {
