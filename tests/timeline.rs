@@ -90,7 +90,10 @@ fn two_floods_a_day_apart_are_two_waves_with_their_own_origins() {
     assert_eq!(waves[0]["peak_bps"], 5_000.0 * 60.0 * 8.0);
     assert_eq!(waves[0]["sources"], 5_000);
     assert_eq!(waves[0]["top_countries"][0]["code"], "DE");
-    assert_eq!(waves[0]["bpf"], "dst host 192.0.2.1", "all traffic goes to one victim");
+    assert_eq!(
+        waves[0]["bpf"], "dst host 192.0.2.1",
+        "all traffic goes to one victim"
+    );
     assert_eq!(waves[0]["top_countries"][0]["share_sources"], 1.0);
     assert_eq!(waves[1]["start"], "2025-03-11T13:00:00Z");
     assert_eq!(waves[1]["duration_s"], 10.0);
