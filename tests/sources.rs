@@ -36,7 +36,9 @@ fn a_real_handshake_validates_its_client_and_only_it() {
             )
         })
         .collect();
-    assert_eq!(countries, [("NL", 1, 1), ("US", 1, 0)]);
+    // The server (US) is the destination, so it is the victim here, not a source.
+    assert_eq!(countries, [("NL", 1, 1)]);
+    assert_eq!(json["sources"]["all_senders"], 2);
     let validated_asn = json["asns"]
         .as_array()
         .unwrap()

@@ -64,6 +64,10 @@ pub struct SourceStats {
     pub validated: bool,
     /// The vectors (`VectorKind::bit`) this source's packets were counted under.
     pub vectors: u32,
+    /// Where this source sent its first packet, and whether it sent to other addresses too:
+    /// enough to tell, once the victims are known, whether it took part in the attack.
+    pub first_destination: Option<IpAddr>,
+    pub other_destinations: bool,
 }
 
 impl SourceStats {
@@ -74,6 +78,12 @@ impl SourceStats {
         self.ttls.merge(&other.ttls);
         self.validated |= other.validated;
         self.vectors |= other.vectors;
+        match (self.first_destination, other.first_destination) {
+            (None, theirs) => self.first_destination = theirs,
+            (Some(mine), Some(theirs)) if mine != theirs => self.other_destinations = true,
+            _ => {}
+        }
+        self.other_destinations |= other.other_destinations;
     }
 }
 
@@ -87,6 +97,11 @@ impl SourceTable {
     pub fn observe(&mut self, packet: &Packet, vector_bit: u32) {
         let stats = self.by_address.entry(packet.src).or_default();
         stats.vectors |= vector_bit;
+        match stats.first_destination {
+            None => stats.first_destination = Some(packet.dst),
+            Some(first) if first != packet.dst => stats.other_destinations = true,
+            Some(_) => {}
+        }
         stats.packets += 1;
         stats.bytes += u64::from(packet.wire_len);
         stats.span.observe(packet.timestamp_ns);
@@ -166,6 +181,22 @@ impl SourceList {
 
     pub fn stats(&self) -> &[SourceStats] {
         &self.stats
+    }
+
+    /// The entries whose index `keep` accepts, in the same order.
+    pub fn retain_indices(&self, keep: impl Fn(usize) -> bool) -> (SourceList, Vec<usize>) {
+        let kept: Vec<usize> = (0..self.len()).filter(|&index| keep(index)).collect();
+        let list = SourceList {
+            addresses: kept
+                .iter()
+                .filter_map(|&i| self.addresses.get(i).copied())
+                .collect(),
+            stats: kept
+                .iter()
+                .filter_map(|&i| self.stats.get(i).copied())
+                .collect(),
+        };
+        (list, kept)
     }
 
     /// Index of `address`, for reading the matching entry of per-source vectors.

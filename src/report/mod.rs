@@ -6,12 +6,14 @@ mod origin;
 mod summary;
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use serde::Serialize;
 
+use crate::aggregate::vectors::VectorKind;
 use crate::aggregate::{Aggregate, SourceList};
 use crate::assess::spoofing::SpoofingAssessment;
-use crate::assess::vectors::{self, BackscatterReport, VectorReport, Victim};
+use crate::assess::vectors::{self, BackscatterReport, IpNetwork, VectorReport, Victim};
 use crate::assess::waves::{self, TimelineReport, WaveReport};
 use crate::capture::{CaptureSummary, Compression, Format};
 use crate::config::Config;
@@ -130,19 +132,21 @@ impl Report {
             baseline,
             databases,
         } = parts;
-        let mut origin = origin::build(&attack.sources, &attack.enrichment, config.top_sources);
-        origin.sources.diversity = diversity::diversity(&attack.sources, &origin.countries);
+        let aggregate = &attack.aggregate;
+        let victims = vectors::choose_victims(&aggregate.vectors, &config.victims);
+        let (senders, senders_enrichment) = attack_senders(attack, &victims, &config.victims);
+        let mut origin = origin::build(&senders, &senders_enrichment, config.top_sources);
+        origin.sources.diversity = diversity::diversity(&senders, &origin.countries);
+        origin.sources.all_senders = attack.sources.len() as u64;
         if let Some(baseline) = baseline {
             let normal = origin::build(&baseline.sources, &baseline.enrichment, 0);
             origin::compare_with_baseline(&mut origin, &normal);
         }
-        let aggregate = &attack.aggregate;
         let detected_waves = waves::detect_waves(&aggregate.timeline);
-        let wave_sources = attack
-            .sources
+        let wave_sources = senders
             .stats()
             .iter()
-            .zip(&attack.enrichment.origins)
+            .zip(&senders_enrichment.origins)
             .filter(|(_, origin)| origin.bogon.is_none())
             .filter_map(|(stats, origin)| {
                 let code = origin
@@ -151,7 +155,6 @@ impl Report {
                     .map_or(UNKNOWN_COUNTRY, CountryCode::as_str);
                 Some((stats.span.first_ns()?, stats.span.last_ns()?, code))
             });
-        let victims = vectors::choose_victims(&aggregate.vectors, &config.victims);
         let mut waves = waves::wave_reports(&detected_waves, wave_sources, TOP_COUNTRIES_PER_WAVE);
         let wave_filter = vectors::victims_filter(&victims);
         for wave in &mut waves {
@@ -163,7 +166,7 @@ impl Report {
             attack.sources.stats().iter().map(|stats| stats.vectors),
         );
         let reflection = vectors::is_reflection(&vector_rows);
-        let spoofing = diversity::spoofing(&attack.sources, &attack.enrichment, reflection);
+        let spoofing = diversity::spoofing(&senders, &senders_enrichment, reflection);
         let summary = summary::build(&SummaryInputs {
             vectors: &vector_rows,
             victims: &victims,
@@ -215,6 +218,50 @@ impl Report {
             waves,
         }
     }
+}
+
+/// The senders of attack traffic: sources that sent to a victim and are not victims
+/// themselves, so that the victims' replies and unrelated background do not count as attack
+/// sources. A source that sent to several addresses, the first not a victim, counts when it
+/// sent attack-classified packets (the per-source record keeps only the first destination).
+/// Without victims (no attack recognised) every source counts.
+fn attack_senders(
+    attack: &Traffic,
+    victims: &[Victim],
+    explicit: &[IpNetwork],
+) -> (SourceList, Enrichment) {
+    // Victims named with --victim count whether or not enough traffic reached them to get a
+    // row of their own.
+    let networks: Vec<IpNetwork> = if explicit.is_empty() {
+        victims.iter().map(|victim| victim.network).collect()
+    } else {
+        explicit.to_vec()
+    };
+    if networks.is_empty() {
+        return (attack.sources.clone(), attack.enrichment.clone());
+    }
+    let is_victim = |address: IpAddr| networks.iter().any(|network| network.contains(address));
+
+    let attack_kinds = !VectorKind::BenignOrUnknown.bit();
+    let addresses = attack.sources.addresses();
+    let stats = attack.sources.stats();
+    let (senders, kept) = attack.sources.retain_indices(|index| {
+        let (Some(&address), Some(stats)) = (addresses.get(index), stats.get(index)) else {
+            return false;
+        };
+        !is_victim(address)
+            && (stats.first_destination.is_some_and(is_victim)
+                || (stats.other_destinations && stats.vectors & attack_kinds != 0))
+    });
+    let enrichment = Enrichment {
+        origins: kept
+            .iter()
+            .filter_map(|&index| attack.enrichment.origins.get(index).copied())
+            .collect(),
+        asns: attack.enrichment.asns.clone(),
+        lookup_errors: attack.enrichment.lookup_errors,
+    };
+    (senders, enrichment)
 }
 
 fn span_text(span: &TimeSpan) -> (Option<String>, Option<String>) {

@@ -22,7 +22,12 @@ pub const UNKNOWN_COUNTRY: &str = "ZZ";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SourcesReport {
+    /// Senders of attack traffic: sources that sent to a victim and are not victims themselves
+    /// (every source when no attack was recognised). All figures of `sources`, `countries`,
+    /// `asns`, `spoofing` and `waves` are over these.
     pub unique: u64,
+    /// Every distinct source address in the capture, attack or not.
+    pub all_senders: u64,
     pub unique_ipv4: u64,
     pub unique_ipv6: u64,
     pub unique_asns: u64,
@@ -270,6 +275,7 @@ pub fn build(sources: &SourceList, enrichment: &Enrichment, top_count: usize) ->
 
     let sources_report = SourcesReport {
         unique: sources.len() as u64,
+        all_senders: sources.len() as u64,
         unique_ipv4,
         unique_ipv6,
         unique_asns: asns.len() as u64,
