@@ -6,7 +6,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 const EXAMPLES: &str = "\
 Examples:
-  whence report samples/ddos-tcp-synack-reflection.pcap
+  whence report samples/iot-botnet-syn-flood.pcapng
+  whence report attack.pcap --baseline normal-day.pcap --victim 203.0.113.10 --tz Europe/Berlin
   whence report capture.pcapng.gz -o report.json
   tcpdump -i eth0 -w - | whence report -
   whence report sensor-a/*.pcap sensor-b/*.pcapng.zst
