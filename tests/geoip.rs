@@ -39,6 +39,17 @@ fn lookup(databases: &[PathBuf], addresses: &[&str]) -> (std::process::Output, V
     (output, json)
 }
 
+/// `whence geoip lookup --json --no-system-db` with the embedded databases; requires success.
+fn embedded_lookup(addresses: &[&str]) -> Value {
+    let output = whence()
+        .args(["geoip", "lookup", "--json", "--no-system-db"])
+        .args(addresses)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 #[test]
 fn maxmind_test_databases_answer_the_documented_values() {
     let (output, json) = lookup(
@@ -167,21 +178,7 @@ fn hostile_databases_fail_cleanly_without_crash_or_hang() {
 
 #[test]
 fn embedded_defaults_know_well_known_resolvers() {
-    let output = whence()
-        .args([
-            "geoip",
-            "lookup",
-            "--json",
-            "--no-system-db",
-            "8.8.8.8",
-            "1.1.1.1",
-            "9.9.9.9",
-            "2001:4860:4860::8888",
-        ])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let json = embedded_lookup(&["8.8.8.8", "1.1.1.1", "9.9.9.9", "2001:4860:4860::8888"]);
     let sources: Vec<&str> = json["databases"]
         .as_array()
         .unwrap()
@@ -201,23 +198,14 @@ fn embedded_defaults_know_well_known_resolvers() {
 
 #[test]
 fn bogons_get_a_class_and_no_country() {
-    let output = whence()
-        .args([
-            "geoip",
-            "lookup",
-            "--json",
-            "--no-system-db",
-            "10.1.2.3",
-            "192.0.2.7",
-            "100.64.0.1",
-            "127.0.0.1",
-            "fe80::1",
-            "224.0.0.5",
-        ])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let json = embedded_lookup(&[
+        "10.1.2.3",
+        "192.0.2.7",
+        "100.64.0.1",
+        "127.0.0.1",
+        "fe80::1",
+        "224.0.0.5",
+    ]);
     let classes: Vec<&str> = json["addresses"]
         .as_array()
         .unwrap()

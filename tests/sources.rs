@@ -9,20 +9,13 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-fn report_json(path: &std::path::Path) -> Value {
-    let output = whence()
-        .args(["report", "--no-system-db"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
 #[test]
 fn a_real_handshake_validates_its_client_and_only_it() {
     // SYN from 131.155.215.69, SYN-ACK back, ACK: the client proved it receives at its address.
-    let json = report_json(&fixture_capture("fmt-sll-nanosecond-tcp-handshake.pcap"));
+    let json = report_json(
+        &fixture_capture("fmt-sll-nanosecond-tcp-handshake.pcap"),
+        &[],
+    );
     assert_eq!(json["sources"]["validated"], 1);
     let countries: Vec<(&str, u64, u64)> = json["countries"]
         .as_array()
@@ -73,7 +66,7 @@ fn syns_and_blind_acks_validate_nobody() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("syn-flood.pcap");
     std::fs::write(&path, &writer.bytes).unwrap();
-    let json = report_json(&path);
+    let json = report_json(&path, &[]);
     assert_eq!(json["sources"]["validated"], 0);
     for row in json["countries"].as_array().unwrap() {
         assert_eq!(row["validated"], 0, "{row}");
@@ -109,7 +102,7 @@ fn random_sources_are_assessed_as_spoofed_and_clustered_ones_are_not() {
     ] {
         let path = dir.path().join(name);
         std::fs::write(&path, &writer.bytes).unwrap();
-        let json = report_json(&path);
+        let json = report_json(&path, &[]);
         let spoofing = &json["spoofing"];
         assert_eq!(spoofing["verdict"], verdict, "{name}: {spoofing}");
         assert!(
@@ -140,7 +133,7 @@ fn real_attacks_get_the_right_spoofing_verdict() {
         ),
         ("ddos-dns-rrsig-amplification-fragmented.pcap", "unlikely"),
     ] {
-        let json = report_json(&shared.join(file));
+        let json = report_json(&shared.join(file), &[]);
         assert_eq!(
             json["spoofing"]["verdict"], verdict,
             "{file}: {}",

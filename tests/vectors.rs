@@ -11,17 +11,6 @@ use std::path::{Path, PathBuf};
 use common::*;
 use serde_json::Value;
 
-fn report_json(path: &Path, extra: &[&str]) -> Value {
-    let output = whence()
-        .args(["report", "--no-system-db"])
-        .args(extra)
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
 #[test]
 fn the_sample_is_dns_reflection_at_one_victim() {
     let sample =

@@ -45,6 +45,18 @@ pub fn report(args: &[&std::ffi::OsStr]) -> (Output, i32, Value) {
     (output, code, json)
 }
 
+/// Runs `whence report --no-system-db EXTRA... PATH`, requires success, returns the report.
+pub fn report_json(path: &Path, extra: &[&str]) -> Value {
+    let output = whence()
+        .args(["report", "--no-system-db"])
+        .args(extra)
+        .arg(path)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
+}
+
 pub fn report_on(path: &Path) -> (Output, i32, Value) {
     report(&[path.as_os_str()])
 }
