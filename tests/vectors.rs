@@ -6,10 +6,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::*;
-use serde_json::Value;
 
 #[test]
 fn the_sample_is_dns_reflection_at_one_victim() {
