@@ -69,19 +69,9 @@ fn push_recent(slots: &mut [Option<u32>; PER_ADDRESS], value: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::Fragment;
 
     fn tcp(src: &str, dst: &str, flags: u8, seq: u32, ack: u32) -> Packet<'static> {
         Packet {
-            timestamp_ns: Some(0),
-            wire_len: 60,
-            captured_len: 60,
-            src: src.parse().unwrap(),
-            dst: dst.parse().unwrap(),
-            ttl: 64,
-            ip_id: 0,
-            protocol: 6,
-            fragment: Fragment::None,
             src_port: 40000,
             dst_port: 80,
             tcp: Some(TcpInfo {
@@ -90,10 +80,7 @@ mod tests {
                 ack,
                 ..TcpInfo::default()
             }),
-            icmp: None,
-            payload_len: 0,
-            payload: &[],
-            tunnel: None,
+            ..Packet::for_test(src.parse().unwrap(), dst.parse().unwrap(), 6, 0)
         }
     }
 

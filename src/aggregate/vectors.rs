@@ -1487,22 +1487,8 @@ mod tests {
 
     fn base<'a>(src: &str, dst: &str, protocol: u8) -> Packet<'a> {
         Packet {
-            timestamp_ns: Some(T0),
-            wire_len: 60,
-            captured_len: 60,
-            src: ip(src),
-            dst: ip(dst),
-            ttl: 64,
             ip_id: 1,
-            protocol,
-            fragment: Fragment::None,
-            src_port: 0,
-            dst_port: 0,
-            tcp: None,
-            icmp: None,
-            payload_len: 0,
-            payload: &[],
-            tunnel: None,
+            ..Packet::for_test(ip(src), ip(dst), protocol, T0)
         }
     }
 

@@ -1002,22 +1002,8 @@ mod tests {
 
     fn base<'a>(src: IpAddr, dst: IpAddr, protocol: u8) -> Packet<'a> {
         Packet {
-            timestamp_ns: Some(T0),
-            wire_len: 60,
-            captured_len: 60,
-            src,
-            dst,
-            ttl: 64,
             ip_id: 1,
-            protocol,
-            fragment: Fragment::None,
-            src_port: 0,
-            dst_port: 0,
-            tcp: None,
-            icmp: None,
-            payload_len: 0,
-            payload: &[],
-            tunnel: None,
+            ..Packet::for_test(src, dst, protocol, T0)
         }
     }
 

@@ -191,23 +191,12 @@ mod tests {
 
     /// A Packet with the fields every test sets the same way filled in.
     fn expected(data: &[u8], src: IpAddr, dst: IpAddr, ttl: u8, protocol: u8) -> Packet<'static> {
+        let length = u32::try_from(data.len()).unwrap();
         Packet {
-            timestamp_ns: Some(TIMESTAMP_NS),
-            wire_len: u32::try_from(data.len()).unwrap(),
-            captured_len: u32::try_from(data.len()).unwrap(),
-            src,
-            dst,
+            wire_len: length,
+            captured_len: length,
             ttl,
-            ip_id: 0,
-            protocol,
-            fragment: Fragment::None,
-            src_port: 0,
-            dst_port: 0,
-            tcp: None,
-            icmp: None,
-            payload_len: 0,
-            payload: &[],
-            tunnel: None,
+            ..Packet::for_test(src, dst, protocol, TIMESTAMP_NS)
         }
     }
 

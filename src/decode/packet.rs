@@ -50,6 +50,31 @@ impl Packet<'_> {
     }
 }
 
+#[cfg(test)]
+impl Packet<'static> {
+    /// A 60-byte packet from `src` to `dst` with no transport details, for tests to adjust.
+    pub fn for_test(src: IpAddr, dst: IpAddr, protocol: u8, timestamp_ns: i64) -> Self {
+        Packet {
+            timestamp_ns: Some(timestamp_ns),
+            wire_len: 60,
+            captured_len: 60,
+            src,
+            dst,
+            ttl: 64,
+            ip_id: 0,
+            protocol,
+            fragment: Fragment::None,
+            src_port: 0,
+            dst_port: 0,
+            tcp: None,
+            icmp: None,
+            payload_len: 0,
+            payload: &[],
+            tunnel: None,
+        }
+    }
+}
+
 /// Fragmentation state of the packet (IPv4 flags/offset or the IPv6 fragment header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Fragment {
