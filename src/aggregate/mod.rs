@@ -28,14 +28,26 @@ impl Aggregate {
     pub fn observe(&mut self, frame: &Frame, decoded: &Decoded) {
         self.totals.observe(frame, decoded);
         if let Decoded::Ip(packet) = decoded {
-            let counted_as = self.vectors.observe(packet, vectors::classify(packet));
-            self.sources.observe(packet, counted_as.bit());
-            if let Some(validated) = self.handshakes.observe(packet) {
-                self.sources.mark_validated(&validated);
+            let completes_handshake = self.handshakes.observe(packet).is_some();
+            let classification = vectors::classify(packet);
+            // One more hash lookup, only for the packets whose kind it can change.
+            let destination_validated = vectors::may_be_session_traffic(classification)
+                && self.sources.is_validated(&packet.dst);
+            let source = self.sources.observe(packet);
+            if completes_handshake {
+                // Its SYNs opened real connections; a SYN flood's sources never complete one.
+                source.validated = true;
+                source.vectors &= !vectors::VectorKind::SynFlood.bit();
             }
+            let classification =
+                vectors::within_session(classification, source.validated, destination_validated);
+            let counted_as = self.vectors.observe(packet, classification);
+            source.vectors |= counted_as.bit();
             if let Some(timestamp_ns) = packet.timestamp_ns {
+                let attack = counted_as.kind() != vectors::VectorKind::BenignOrUnknown
+                    && counted_as.role() != vectors::Role::Reply;
                 self.timeline
-                    .observe(timestamp_ns, packet.wire_len, packet.src);
+                    .observe(timestamp_ns, packet.wire_len, packet.src, attack);
             }
         }
     }

@@ -94,9 +94,10 @@ pub struct SourceTable {
 
 impl SourceTable {
     /// Counts `packet` for its source; `vector_bit` is the vector it was counted under.
-    pub fn observe(&mut self, packet: &Packet, vector_bit: u32) {
+    /// Counts `packet` for its source and gives the source's record, for the caller to add
+    /// the vector the packet was counted under (`SourceStats::vectors`).
+    pub fn observe(&mut self, packet: &Packet) -> &mut SourceStats {
         let stats = self.by_address.entry(packet.src).or_default();
-        stats.vectors |= vector_bit;
         match stats.first_destination {
             None => stats.first_destination = Some(packet.dst),
             Some(first) if first != packet.dst => stats.other_destinations = true,
@@ -106,13 +107,14 @@ impl SourceTable {
         stats.bytes += u64::from(packet.wire_len);
         stats.span.observe(packet.timestamp_ns);
         stats.ttls.insert(packet.ttl);
+        stats
     }
 
-    /// Marks a source as having completed a handshake.
-    pub fn mark_validated(&mut self, address: &IpAddr) {
-        if let Some(stats) = self.by_address.get_mut(address) {
-            stats.validated = true;
-        }
+    /// Whether `address` completed a TCP handshake so far.
+    pub fn is_validated(&self, address: &IpAddr) -> bool {
+        self.by_address
+            .get(address)
+            .is_some_and(|stats| stats.validated)
     }
 
     pub fn merge(&mut self, other: &SourceTable) {

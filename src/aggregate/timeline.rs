@@ -11,7 +11,7 @@
 //!   earlier one is found by binary search, and a second that is earlier than the newest and
 //!   not yet known goes to a `BTreeMap`. So ordered traffic costs O(1) per packet, jitter across
 //!   a second boundary O(log n), and only out-of-order streams pay a map lookup per packet.
-//! - **Bounded.** At most [`MAX_BUCKETS`] buckets are kept (96 bytes each, plus 256 bytes of
+//! - **Bounded.** At most [`MAX_BUCKETS`] buckets are kept (112 bytes each, plus 256 bytes of
 //!   sketch registers for a bucket with more than eight sources: at most about 370 MB, reached
 //!   only after a million distinct seconds with nine or more sources each). One
 //!   more and every bucket is folded into the next coarser resolution of
@@ -84,14 +84,23 @@ pub struct TimeBucket {
     pub packets: u64,
     /// Bytes on the wire (original lengths).
     pub bytes: u64,
+    /// Of those, the packets (and bytes) classified as attack traffic when they arrived
+    /// (`aggregate::vectors`): the series attack waves are found in, so that a quiet day's
+    /// visitors neither hide a slow flood nor make a wave of their own.
+    pub attack_packets: u64,
+    pub attack_bytes: u64,
     pub sources: SourceSketch,
 }
 
 impl TimeBucket {
     #[inline]
-    fn add(&mut self, wire_len: u32, source_hash: u64) {
+    fn add(&mut self, wire_len: u32, source_hash: u64, attack: bool) {
         self.packets = self.packets.saturating_add(1);
         self.bytes = self.bytes.saturating_add(u64::from(wire_len));
+        if attack {
+            self.attack_packets = self.attack_packets.saturating_add(1);
+            self.attack_bytes = self.attack_bytes.saturating_add(u64::from(wire_len));
+        }
         self.sources.insert_hash(source_hash);
     }
 
@@ -99,6 +108,8 @@ impl TimeBucket {
     pub fn merge(&mut self, other: &TimeBucket) {
         self.packets = self.packets.saturating_add(other.packets);
         self.bytes = self.bytes.saturating_add(other.bytes);
+        self.attack_packets = self.attack_packets.saturating_add(other.attack_packets);
+        self.attack_bytes = self.attack_bytes.saturating_add(other.attack_bytes);
         self.sources.merge(&other.sources);
     }
 }
@@ -106,23 +117,30 @@ impl TimeBucket {
 impl Timeline {
     /// Counts one timed packet. Packets without a timestamp are not given to the timeline.
     #[inline]
-    pub fn observe(&mut self, timestamp_ns: i64, wire_len: u32, source: IpAddr) {
+    /// `attack`: the packet was classified as attack traffic.
+    pub fn observe(&mut self, timestamp_ns: i64, wire_len: u32, source: IpAddr, attack: bool) {
         let source_hash = address_hash(source);
         let hot = timestamp_ns >= self.hot_start_ns && timestamp_ns < self.hot_end_ns;
         if let Some((_, bucket)) = self.ordered.last_mut().filter(|_| hot) {
-            bucket.add(wire_len, source_hash);
+            bucket.add(wire_len, source_hash, attack);
             return;
         }
-        self.observe_other_bucket(timestamp_ns, wire_len, source_hash);
+        self.observe_other_bucket(timestamp_ns, wire_len, source_hash, attack);
     }
 
     /// The slow path: at most once per second for ordered traffic, so kept out of line to
     /// leave `observe` small enough to inline into the packet loop.
     #[inline(never)]
-    fn observe_other_bucket(&mut self, timestamp_ns: i64, wire_len: u32, source_hash: u64) {
+    fn observe_other_bucket(
+        &mut self,
+        timestamp_ns: i64,
+        wire_len: u32,
+        source_hash: u64,
+        attack: bool,
+    ) {
         let key = self.bucket_start(timestamp_ns.div_euclid(NANOS_PER_SECOND));
         let before = self.bucket_count();
-        self.bucket_mut(key).add(wire_len, source_hash);
+        self.bucket_mut(key).add(wire_len, source_hash, attack);
         if self.bucket_count() > before {
             self.fold_until_within_cap();
         }
@@ -545,10 +563,10 @@ mod tests {
     #[test]
     fn counts_packets_bytes_and_sources_per_second() {
         let mut timeline = Timeline::default();
-        timeline.observe(10 * SECOND, 100, v4(1));
-        timeline.observe(10 * SECOND + 999_999_999, 50, v4(2));
-        timeline.observe(10 * SECOND + 5, 10, v4(1));
-        timeline.observe(12 * SECOND, 60, v4(3));
+        timeline.observe(10 * SECOND, 100, v4(1), true);
+        timeline.observe(10 * SECOND + 999_999_999, 50, v4(2), true);
+        timeline.observe(10 * SECOND + 5, 10, v4(1), true);
+        timeline.observe(12 * SECOND, 60, v4(3), true);
         assert_eq!(collect(&timeline), vec![(10, 3, 160, 2), (12, 1, 60, 1)]);
         assert_eq!(timeline.first_second(), Some(10));
         assert_eq!(timeline.last_second(), Some(12));
@@ -558,9 +576,9 @@ mod tests {
     #[test]
     fn negative_timestamps_round_down_to_their_second() {
         let mut timeline = Timeline::default();
-        timeline.observe(-1, 1, v4(1));
-        timeline.observe(-SECOND, 1, v4(1));
-        timeline.observe(0, 1, v4(1));
+        timeline.observe(-1, 1, v4(1), true);
+        timeline.observe(-SECOND, 1, v4(1), true);
+        timeline.observe(0, 1, v4(1), true);
         assert_eq!(collect(&timeline), vec![(-1, 2, 2, 1), (0, 1, 1, 1)]);
     }
 
@@ -574,13 +592,13 @@ mod tests {
             .collect();
         let mut shuffled = Timeline::default();
         for &(time, len, src) in &packets {
-            shuffled.observe(time, len, src);
+            shuffled.observe(time, len, src, true);
         }
         let mut sorted_packets = packets.clone();
         sorted_packets.sort_by_key(|p| p.0);
         let mut sorted = Timeline::default();
         for &(time, len, src) in &sorted_packets {
-            sorted.observe(time, len, src);
+            sorted.observe(time, len, src, true);
         }
         assert!(
             !shuffled.late.is_empty(),
@@ -601,14 +619,16 @@ mod tests {
             .collect();
         let mut whole = Timeline::default();
         for &(time, len, src) in &packets {
-            whole.observe(time, len, src);
+            whole.observe(time, len, src, true);
         }
         // Split by time (two captures one after the other) and interleaved (two interfaces).
         let (first, second) = packets.split_at(7_777);
         let mut a = Timeline::default();
-        first.iter().for_each(|&(t, l, s)| a.observe(t, l, s));
+        first.iter().for_each(|&(t, l, s)| a.observe(t, l, s, true));
         let mut b = Timeline::default();
-        second.iter().for_each(|&(t, l, s)| b.observe(t, l, s));
+        second
+            .iter()
+            .for_each(|&(t, l, s)| b.observe(t, l, s, true));
         let mut merged = a.clone();
         merged.merge(&b);
         assert_eq!(merged, whole);
@@ -620,9 +640,9 @@ mod tests {
         let mut odd = Timeline::default();
         for (i, &(t, l, s)) in packets.iter().enumerate() {
             if i % 2 == 0 {
-                even.observe(t, l, s);
+                even.observe(t, l, s, true);
             } else {
-                odd.observe(t, l, s);
+                odd.observe(t, l, s, true);
             }
         }
         even.merge(&odd);
@@ -635,12 +655,12 @@ mod tests {
     #[test]
     fn merging_into_an_empty_timeline_copies_it() {
         let mut a = Timeline::default();
-        a.observe(5 * SECOND, 1, v4(1));
+        a.observe(5 * SECOND, 1, v4(1), true);
         let mut empty = Timeline::default();
         empty.merge(&a);
         assert_eq!(empty, a);
         // And observing continues on the fast path after a merge.
-        empty.observe(5 * SECOND + 1, 1, v4(2));
+        empty.observe(5 * SECOND + 1, 1, v4(2), true);
         assert_eq!(collect(&empty), vec![(5, 2, 2, 2)]);
     }
 
@@ -660,7 +680,7 @@ mod tests {
             0,
         ];
         for (i, &time) in times.iter().enumerate() {
-            timeline.observe(time, u32::MAX, v4(i as u32));
+            timeline.observe(time, u32::MAX, v4(i as u32), true);
         }
         // Five distinct seconds (0 and 1 ns share one, as do MIN and MIN + 1, MAX and MAX - 1).
         assert_eq!(timeline.bucket_count(), 5);
@@ -679,7 +699,7 @@ mod tests {
         let mut timeline = Timeline::default();
         let seconds = i64::try_from(MAX_BUCKETS).unwrap_or(0) + 10;
         for second in 0..seconds {
-            timeline.observe(second * SECOND, 1, v4(1));
+            timeline.observe(second * SECOND, 1, v4(1), true);
         }
         assert_eq!(timeline.resolution_s(), 60);
         assert!(timeline.bucket_count() <= MAX_BUCKETS);
@@ -693,7 +713,7 @@ mod tests {
         let mut b = Timeline::default();
         for second in 0..seconds {
             let half = if second % 2 == 0 { &mut a } else { &mut b };
-            half.observe(second * SECOND, 1, v4(1));
+            half.observe(second * SECOND, 1, v4(1), true);
         }
         assert_eq!(a.resolution_s(), 1);
         a.merge(&b);
@@ -705,15 +725,15 @@ mod tests {
         let seconds = i64::try_from(MAX_BUCKETS).unwrap_or(0) + 10;
         let mut folded = Timeline::default();
         for second in 0..seconds {
-            folded.observe(second * SECOND, 1, v4(1));
+            folded.observe(second * SECOND, 1, v4(1), true);
         }
         let mut fine = Timeline::default();
         for second in [5, 61, seconds + 100] {
-            fine.observe(second * SECOND, 7, v4(2));
+            fine.observe(second * SECOND, 7, v4(2), true);
         }
         let mut whole = folded.clone();
         for second in [5, 61, seconds + 100] {
-            whole.observe(second * SECOND, 7, v4(2));
+            whole.observe(second * SECOND, 7, v4(2), true);
         }
         let mut a = folded.clone();
         a.merge(&fine);
@@ -729,7 +749,7 @@ mod tests {
         let mut timeline = Timeline::default();
         for i in 0..(MAX_BUCKETS as u64 + 50_000) {
             let time = scramble(i) as i64;
-            timeline.observe(time, 1_500, v4(i as u32));
+            timeline.observe(time, 1_500, v4(i as u32), true);
             assert!(timeline.bucket_count() <= MAX_BUCKETS);
         }
         assert!(timeline.resolution_s() >= 60);
@@ -830,6 +850,6 @@ mod tests {
     #[test]
     fn bucket_memory_is_small() {
         // The figure the module header and METHOD notes quote.
-        assert_eq!(std::mem::size_of::<(i64, TimeBucket)>(), 96);
+        assert_eq!(std::mem::size_of::<(i64, TimeBucket)>(), 112);
     }
 }

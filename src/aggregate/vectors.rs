@@ -328,6 +328,53 @@ fn classify_tcp(packet: &Packet) -> Classification {
     Classification::Flood(VectorKind::TcpOtherFlood)
 }
 
+/// Takes a packet's classification back when the packet belongs to a TCP connection a genuine
+/// host established: `source_validated` (its sender completed a handshake, `handshakes`) or
+/// `destination_validated` (it goes to such a host, e.g. a server's answers). Acknowledgements,
+/// data, resets and further SYNs inside real sessions are what ordinary visitors send, not an
+/// ACK, RST or SYN flood, so they count as `BenignOrUnknown`. Requests (HTTP methods, TLS
+/// ClientHellos) keep their kind: an application-layer flood runs over completed handshakes.
+///
+/// The price: a host that completed one handshake and then floods ACKs is not seen as an ACK
+/// flood. Floods that bother with real handshakes are application-layer floods, which keep
+/// their kind; bare-flag floods come from raw sockets that never complete one.
+///
+/// Takes the destination's state as a flag rather than looking it up itself, so that the
+/// caller can skip the lookup where nothing depends on it (`may_be_session_traffic`).
+pub fn within_session(
+    classification: Classification,
+    source_validated: bool,
+    destination_validated: bool,
+) -> Classification {
+    let session_traffic = may_be_session_traffic(classification)
+        && match classification {
+            // A SYN to a genuine host is that host's peer opening a connection: its own record
+            // decides.
+            Classification::Flood(VectorKind::SynFlood) => source_validated,
+            _ => source_validated || destination_validated,
+        };
+    if session_traffic {
+        Classification::Flood(VectorKind::BenignOrUnknown)
+    } else {
+        classification
+    }
+}
+
+/// Whether `within_session` may take this classification back: the bare-flag TCP kinds.
+pub fn may_be_session_traffic(classification: Classification) -> bool {
+    matches!(
+        classification,
+        Classification::Flood(
+            VectorKind::SynFlood
+                | VectorKind::AckFlood
+                | VectorKind::RstFlood
+                | VectorKind::TcpOtherFlood
+        ) | Classification::Backscatter {
+            inbound: VectorKind::RstFlood
+        }
+    )
+}
+
 /// URG (RFC 9293 section 3.1); `TcpInfo` names only the flags the decoder uses.
 const TCP_URG: u8 = 0x20;
 
@@ -389,7 +436,25 @@ fn classify_udp(packet: &Packet) -> Classification {
     if is_other_reflection_port(packet.src_port) && distinct_ports && packet.payload_len > 0 {
         return Classification::Response(VectorKind::OtherReflection);
     }
+    if packet.src_port == NTP_PORT && is_ntp_time_reply(payload, packet.payload_len) {
+        return Classification::Flood(VectorKind::BenignOrUnknown);
+    }
     Classification::Flood(VectorKind::UdpFlood)
+}
+
+const NTP_PORT: u16 = 123;
+
+/// An NTP time-synchronisation answer (RFC 5905 section 7.3): version 1-4, mode 4 (server) or
+/// 1/2 (symmetric peers), a 48-byte header with at most a MAC or extension fields after it
+/// (up to 68 bytes in RFC 5905; 120 allows NTS-less extension fields). It carries no more than
+/// the request, so it amplifies nothing: a server keeping its clock, not a reflector.
+fn is_ntp_time_reply(payload: &[u8], payload_len: u32) -> bool {
+    let Some(first) = payload.first() else {
+        return false;
+    };
+    let version = (first >> 3) & 0x07;
+    let mode = first & 0x07;
+    (1..=4).contains(&version) && matches!(mode, 1 | 2 | 4) && (48..=120).contains(&payload_len)
 }
 
 fn classify_icmp(packet: &Packet) -> Classification {

@@ -35,7 +35,9 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::aggregate::vectors::{DistinctCounter, FlowStats, Role, VectorCounters, VectorKind};
+use crate::aggregate::vectors::{
+    DistinctCounter, FlowClass, FlowKey, FlowStats, Role, VectorCounters, VectorKind,
+};
 use crate::timestamp::{TimeSpan, format_rfc3339};
 
 /// A destination is a victim when it received this share of the attack-classified packets.
@@ -47,6 +49,17 @@ pub const MAX_VICTIMS: usize = 10;
 pub const VICTIM_PORT_MIN_SHARE: f64 = 0.10;
 /// A vector is reported when it holds this share of the victim-bound packets or bytes.
 pub const VECTOR_MIN_SHARE: f64 = 0.01;
+/// An HTTP or TLS request vector is a flood only when its senders made at least this many
+/// requests each on average. People visiting a site open a page or two (one TLS ClientHello
+/// per connection, a few HTTP requests); application-layer flood bots repeat requests as fast
+/// as the server answers (Cloudflare's DDoS reports count HTTP floods in requests per second
+/// per bot, in the tens to thousands). Below it the requests are ordinary visits.
+pub const APPLICATION_FLOOD_MIN_REQUESTS_PER_SOURCE: f64 = 5.0;
+/// A vector needs at least this many packets to be called an attack. A dozen DNS answers
+/// from the site's own resolver, or a monitor's pings, are a share of a quiet capture, not a
+/// denial of service. (A sampled capture shows 1 packet in N: its report says so, and the
+/// reader scales.)
+pub const VECTOR_MIN_PACKETS: u64 = 50;
 /// A service port gets its own vectors row when it holds this share of its vector's packets.
 pub const VECTOR_PORT_MIN_SHARE: f64 = 0.10;
 /// Replies toward a destination count when choosing victims if at least this many hosts sent
@@ -207,7 +220,73 @@ pub fn choose_victims(counters: &VectorCounters, explicit: &[IpNetwork]) -> Vec<
         networks.dedup();
         networks
     };
-    victim_rows(counters, &networks)
+    victim_rows(counters, &networks, &|key, _| {
+        reported_kind(&key.class) != VectorKind::BenignOrUnknown
+    })
+}
+
+/// The kind a flow is reported under: requests count as the UDP floods they are toward their
+/// destination.
+fn reported_kind(class: &FlowClass) -> VectorKind {
+    match class.role {
+        Role::Request => VectorKind::UdpFlood,
+        _ => class.kind,
+    }
+}
+
+/// The (kind, protocol, service port) of the reported vector rows, to tell which flows they
+/// hold: a row with a port holds that port's flows, a row without one the kind's other flows.
+struct ReportedRows {
+    rows: Vec<(VectorKind, String, Option<u16>)>,
+}
+
+impl ReportedRows {
+    fn of(vectors: &[VectorReport]) -> ReportedRows {
+        ReportedRows {
+            rows: vectors
+                .iter()
+                .filter(|row| row.kind != VectorKind::BenignOrUnknown)
+                .map(|row| (row.kind, row.protocol.clone(), row.service_port))
+                .collect(),
+        }
+    }
+
+    fn holds(&self, key: &FlowKey, stats: &FlowStats) -> bool {
+        let kind = reported_kind(&key.class);
+        let protocol = protocol_name(key.class.protocol);
+        let port = stats.port(&key.class);
+        let same = |row: &&(VectorKind, String, Option<u16>)| row.0 == kind && row.1 == protocol;
+        let mut rows = self.rows.iter().filter(same);
+        let own_port = port.is_some() && self.rows.iter().filter(same).any(|row| row.2 == port);
+        own_port || rows.any(|row| row.2.is_none())
+    }
+}
+
+/// The victims that received a reported vector, with rows over the reported kinds only and
+/// shares of the attack packets they received (so one victim of one vector has share 1): the
+/// final `victims[]`, once `vectors_report` has told attack from ordinary traffic. Empty when
+/// no vector was reported.
+pub fn attack_victims(
+    counters: &VectorCounters,
+    candidates: &[Victim],
+    vectors: &[VectorReport],
+) -> Vec<Victim> {
+    let reported_kinds = vectors
+        .iter()
+        .filter(|row| row.kind != VectorKind::BenignOrUnknown)
+        .fold(0u32, |mask, row| mask | row.kind.bit());
+    if reported_kinds == 0 {
+        return Vec::new();
+    }
+    let reported = ReportedRows::of(vectors);
+    let mut rows = victim_rows(counters, &victim_networks(candidates), &|key, stats| {
+        reported.holds(key, stats)
+    });
+    let attack_packets: u64 = rows.iter().map(|row| row.packets).sum();
+    for row in &mut rows {
+        row.share_packets = share(row.packets, attack_packets);
+    }
+    rows
 }
 
 fn default_victims(counters: &VectorCounters) -> Vec<IpNetwork> {
@@ -266,12 +345,17 @@ fn victim_of(networks: &[IpNetwork], address: IpAddr) -> Option<&IpNetwork> {
         .max_by_key(|network| network.prefix_len)
 }
 
-fn victim_rows(counters: &VectorCounters, networks: &[IpNetwork]) -> Vec<Victim> {
+/// Rows for the flows `counted` accepts that reached `networks`.
+fn victim_rows(
+    counters: &VectorCounters,
+    networks: &[IpNetwork],
+    counted: &dyn Fn(&FlowKey, &FlowStats) -> bool,
+) -> Vec<Victim> {
     // (victim, protocol) -> victim-side port -> (packets, bytes)
     type Ports = BTreeMap<Option<u16>, (u64, u64)>;
     let mut groups: BTreeMap<(IpNetwork, u8), Ports> = BTreeMap::new();
     for (key, stats) in counters.flows() {
-        if key.class.kind == VectorKind::BenignOrUnknown {
+        if !counted(key, stats) {
             continue;
         }
         let Some(network) = victim_of(networks, key.address) else {
@@ -481,6 +565,21 @@ pub fn vectors_report(
     per_source_masks: impl IntoIterator<Item = u32>,
 ) -> Vec<VectorReport> {
     let networks = victim_networks(victims);
+    // Sources per kind, from the masks; the masks are kept by value (few distinct ones) to
+    // count the sources of unreported kinds once the rows are known.
+    let mut masks: HashMap<u32, u64> = HashMap::new();
+    for mask in per_source_masks {
+        *masks.entry(mask).or_default() += 1;
+    }
+    let mut sources_by_kind = [0u64; VectorKind::ALL.len()];
+    for (&mask, &count) in &masks {
+        for kind in VectorKind::kinds_in(mask) {
+            if let Some(sources) = sources_by_kind.get_mut(kind as usize) {
+                *sources += count;
+            }
+        }
+    }
+    let kind_sources = |kind: VectorKind| sources_by_kind.get(kind as usize).copied().unwrap_or(0);
     // (kind, protocol, port side) -> service port -> tally
     type Ports = BTreeMap<Option<u16>, Tally>;
     let mut groups: BTreeMap<(VectorKind, u8, PortSide), Ports> = BTreeMap::new();
@@ -529,11 +628,19 @@ pub fn vectors_report(
             rows.push((kind, protocol, side, None, rest));
         }
     }
-    let meaningful = |tally: &Tally| {
-        share(tally.packets, victim_packets) >= VECTOR_MIN_SHARE
-            || share(tally.bytes, victim_bytes) >= VECTOR_MIN_SHARE
+    let meaningful = |kind: VectorKind, tally: &Tally| {
+        let large = share(tally.packets, victim_packets) >= VECTOR_MIN_SHARE
+            || share(tally.bytes, victim_bytes) >= VECTOR_MIN_SHARE;
+        let senders = kind_sources(kind);
+        // Every sender of a bare-flag kind proved genuine (their SYNs opened the connections
+        // they completed: `aggregate::vectors::within_session`), so nothing of it is a flood.
+        let has_senders = senders > 0;
+        let repeated_requests = !matches!(kind, VectorKind::HttpFlood | VectorKind::TlsFlood)
+            || tally.packets as f64 >= APPLICATION_FLOOD_MIN_REQUESTS_PER_SOURCE * senders as f64;
+        large && tally.packets >= VECTOR_MIN_PACKETS && has_senders && repeated_requests
     };
-    let (reported, folded): (Vec<_>, Vec<_>) = rows.into_iter().partition(|row| meaningful(&row.4));
+    let (reported, folded): (Vec<_>, Vec<_>) =
+        rows.into_iter().partition(|row| meaningful(row.0, &row.4));
     for row in &folded {
         unreported.merge(&row.4);
     }
@@ -542,18 +649,11 @@ pub fn vectors_report(
     for row in &reported {
         reported_kinds |= row.0.bit();
     }
-    let mut sources_by_kind = [0u64; VectorKind::ALL.len()];
-    let mut unreported_sources = 0u64;
-    for mask in per_source_masks {
-        for kind in VectorKind::kinds_in(mask) {
-            if let Some(count) = sources_by_kind.get_mut(kind as usize) {
-                *count += 1;
-            }
-        }
-        if mask & !reported_kinds != 0 {
-            unreported_sources += 1;
-        }
-    }
+    let unreported_sources: u64 = masks
+        .iter()
+        .filter(|(mask, _)| **mask & !reported_kinds != 0)
+        .map(|(_, count)| count)
+        .sum();
 
     let requests_from_victims = request_bytes_from(counters, &networks);
     let mut vectors: Vec<VectorReport> = reported
@@ -572,7 +672,7 @@ pub fn vectors_report(
                 service_port: port,
                 packets: tally.packets,
                 bytes: tally.bytes,
-                sources: sources_by_kind.get(kind as usize).copied().unwrap_or(0),
+                sources: kind_sources(kind),
                 share_packets: share(tally.packets, counters.packets()),
                 share_bytes: share(tally.bytes, counters.bytes()),
                 reflection: kind.is_reflection(),
@@ -1050,8 +1150,9 @@ mod tests {
         }
 
         fn report(&self, explicit: &[IpNetwork]) -> (Vec<Victim>, Vec<VectorReport>) {
-            let victims = choose_victims(&self.counters, explicit);
-            let vectors = vectors_report(&self.counters, &victims, self.masks.values().copied());
+            let candidates = choose_victims(&self.counters, explicit);
+            let vectors = vectors_report(&self.counters, &candidates, self.masks.values().copied());
+            let victims = attack_victims(&self.counters, &candidates, &vectors);
             (victims, vectors)
         }
     }
@@ -1114,7 +1215,8 @@ mod tests {
             ),
             (VICTIM, Some(80), "tcp", 1_000)
         );
-        assert!((victim.share_packets - 1_000.0 / 1_020.0).abs() < 1e-12);
+        // Of the attack packets the victims received: the 20 others are not attack traffic.
+        assert!((victim.share_packets - 1.0).abs() < 1e-12);
         assert_eq!(
             kinds(&vectors),
             [
@@ -1367,10 +1469,10 @@ mod tests {
     #[test]
     fn explicit_prefix_overrides_the_choice() {
         let mut run = Run::default();
-        // Carpet bombing: 64 addresses of one /24, 10 packets each, none above 10 %.
+        // Carpet bombing: 64 addresses of one /24, 200 packets each, none above 10 %.
         for host in 0..64u32 {
             let target = IpAddr::V4(Ipv4Addr::from(0xc633_6400 + host));
-            for i in 0..10 {
+            for i in 0..200 {
                 run.feed(&udp(nth(0x0a00_0000, i), 1234, target, 9, b"xxxx"), 0);
             }
         }
@@ -1386,12 +1488,12 @@ mod tests {
         assert_eq!(victims.len(), 1);
         assert_eq!(
             (victims[0].ip.as_str(), victims[0].port, victims[0].packets),
-            ("198.51.100.0/24", Some(9), 640)
+            ("198.51.100.0/24", Some(9), 12_800)
         );
         assert_eq!(
             kinds(&vectors),
             [
-                (VectorKind::UdpFlood, Some(9), 640),
+                (VectorKind::UdpFlood, Some(9), 12_800),
                 (VectorKind::BenignOrUnknown, None, 1)
             ]
         );
@@ -1490,22 +1592,22 @@ mod tests {
     #[test]
     fn small_vectors_fold_into_benign_or_unknown() {
         let mut run = Run::default();
-        for i in 0..1_000 {
+        for i in 0..20_000 {
             run.feed(
                 &tcp(nth(0x0a00_0000, i), 1, ip(VICTIM), 80, TcpInfo::SYN),
                 0,
             );
         }
-        // 5 ACKs: 0.5 % of the victim's packets.
-        for i in 0..5 {
+        // 150 ACKs: 0.7 % of the victim's packets.
+        for i in 0..150 {
             run.feed(
                 &tcp(nth(0x0b00_0000, i), 1, ip(VICTIM), 80, TcpInfo::ACK),
                 0,
             );
         }
-        // 3 large UDP packets: few packets but 3 * 1442 bytes against 1000 * 60 = 6.7 % of
-        // the bytes, so reported.
-        for i in 0..3 {
+        // 120 large UDP packets: 0.6 % of the packets but 120 * 1442 bytes against
+        // 20,000 * 60 = 12.6 % of the bytes, so reported.
+        for i in 0..120 {
             let big = vec![0u8; 1_400];
             run.feed(&udp(nth(0x0c00_0000, i), 1, ip(VICTIM), 4444, &big), 0);
         }
@@ -1513,13 +1615,33 @@ mod tests {
         assert_eq!(
             kinds(&vectors),
             [
-                (VectorKind::SynFlood, Some(80), 1_000),
-                (VectorKind::BenignOrUnknown, None, 5),
-                (VectorKind::UdpFlood, Some(4444), 3),
+                (VectorKind::SynFlood, Some(80), 20_000),
+                (VectorKind::BenignOrUnknown, None, 150),
+                (VectorKind::UdpFlood, Some(4444), 120),
+            ]
+        );
+        // 49 of them would be 5.6 % of the bytes, but fewer than `VECTOR_MIN_PACKETS`.
+        let mut few = Run::default();
+        for i in 0..20_000 {
+            few.feed(
+                &tcp(nth(0x0a00_0000, i), 1, ip(VICTIM), 80, TcpInfo::SYN),
+                0,
+            );
+        }
+        for i in 0..49 {
+            let big = vec![0u8; 1_400];
+            few.feed(&udp(nth(0x0c00_0000, i), 1, ip(VICTIM), 4444, &big), 0);
+        }
+        let (_, vectors) = few.report(&[]);
+        assert_eq!(
+            kinds(&vectors),
+            [
+                (VectorKind::SynFlood, Some(80), 20_000),
+                (VectorKind::BenignOrUnknown, None, 49),
             ]
         );
         let benign = &vectors[1];
-        assert_eq!(benign.sources, 5);
+        assert_eq!(benign.sources, 49);
         assert_eq!(benign.protocol, "any");
     }
 
@@ -1576,7 +1698,7 @@ mod tests {
     #[test]
     fn report_rows_serialise_with_the_contract_fields() {
         let mut run = Run::default();
-        for i in 0..10 {
+        for i in 0..200 {
             run.feed(
                 &tcp(nth(0x0a00_0000, i), 1, ip(VICTIM), 80, TcpInfo::SYN),
                 0,

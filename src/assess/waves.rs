@@ -79,13 +79,17 @@ pub const SPREAD_FACTOR: f64 = 6.0;
 /// Scales the MAD to a standard deviation for normal noise (1 / Phi^-1(3/4)).
 const MAD_TO_SIGMA: f64 = 1.4826;
 /// Lowest threshold, packets per second.
-pub const FLOOR_PPS: f64 = 100.0;
+pub const FLOOR_PPS: f64 = 10.0;
 /// Highest threshold: rates at or above it are always elevated, packets per second.
 pub const CEILING_PPS: f64 = 1_000.0;
+/// A rate of this fraction of the peak attack rate is always elevated (unless below the
+/// floor): a capture that is flood from start to end has a quiet level as high as the flood,
+/// and its seconds are still attack seconds.
+pub const PEAK_FRACTION: f64 = 0.1;
 /// Shortest quiet gap, in seconds, that ends a wave (also at least two buckets).
 pub const MERGE_GAP_S: u64 = 10;
 /// Fewest packets in a wave.
-pub const MIN_WAVE_PACKETS: u64 = 1_000;
+pub const MIN_WAVE_PACKETS: u64 = 100;
 /// Fewest elevated seconds in a wave (fewer in a shorter capture).
 pub const MIN_ELEVATED_S: u64 = 3;
 /// Most waves listed; more are joined by widening the merge gap.
@@ -291,7 +295,7 @@ pub fn wave_threshold(timeline: &Timeline) -> Option<WaveThreshold> {
     let resolution = timeline.resolution_s().max(1);
     let mut rates: Vec<f64> = timeline
         .buckets()
-        .map(|(_, bucket)| bucket.packets as f64 / resolution as f64)
+        .map(|(_, bucket)| bucket.attack_packets as f64 / resolution as f64)
         .collect();
     rates.sort_by(f64::total_cmp);
     let slots = slot_count(first, last, resolution);
@@ -303,10 +307,12 @@ pub fn wave_threshold(timeline: &Timeline) -> Option<WaveThreshold> {
     // An empty second deviates from the quiet level by the quiet level itself.
     let spread = MAD_TO_SIGMA * kth_smallest(&deviations, quiet, empty, middle);
     let relative = (QUIET_FACTOR * quiet).max(quiet + SPREAD_FACTOR * spread);
+    let peak = rates.last().copied().unwrap_or(0.0);
+    let ceiling = CEILING_PPS.min(PEAK_FRACTION * peak).max(FLOOR_PPS);
     Some(WaveThreshold {
         quiet_pps: quiet,
         spread_pps: spread,
-        threshold_pps: relative.clamp(FLOOR_PPS, CEILING_PPS),
+        threshold_pps: relative.clamp(FLOOR_PPS, ceiling),
     })
 }
 
@@ -347,7 +353,9 @@ pub fn detect_waves(timeline: &Timeline) -> Vec<Wave> {
     let resolution = timeline.resolution_s().max(1);
     let elevated: Vec<i64> = timeline
         .buckets()
-        .filter(|(_, bucket)| bucket.packets as f64 / resolution as f64 >= threshold.threshold_pps)
+        .filter(|(_, bucket)| {
+            bucket.attack_packets as f64 / resolution as f64 >= threshold.threshold_pps
+        })
         .map(|(key, _)| key)
         .collect();
     let span_s = slot_count(first, last, resolution).saturating_mul(resolution);
@@ -436,10 +444,10 @@ fn measure(timeline: &Timeline, spans: &[Span]) -> Vec<Measure> {
             break;
         };
         if key >= span.start {
-            measure.packets = measure.packets.saturating_add(bucket.packets);
-            measure.bytes = measure.bytes.saturating_add(bucket.bytes);
-            measure.peak_packets = measure.peak_packets.max(bucket.packets);
-            measure.peak_bytes = measure.peak_bytes.max(bucket.bytes);
+            measure.packets = measure.packets.saturating_add(bucket.attack_packets);
+            measure.bytes = measure.bytes.saturating_add(bucket.attack_bytes);
+            measure.peak_packets = measure.peak_packets.max(bucket.attack_packets);
+            measure.peak_bytes = measure.peak_bytes.max(bucket.attack_bytes);
         }
     }
     measures
@@ -486,40 +494,120 @@ pub fn top_countries<'a>(
 /// also caps the sketch's estimate of the wave's sources (see the module notes).
 pub fn wave_report<'a>(
     wave: &Wave,
-    sources: impl IntoIterator<Item = (i64, i64, &'a str)>,
+    sources: impl IntoIterator<Item = WaveSender<'a>>,
     limit: usize,
 ) -> WaveReport {
     wave_reports(std::slice::from_ref(wave), sources, limit)
         .pop()
-        .unwrap_or_else(|| report_with(wave, BTreeMap::new(), limit))
+        .unwrap_or_else(|| report_with(wave, 0, BTreeMap::new(), limit))
 }
 
 /// `waves[]` for all waves (sorted by time, as `detect_waves` gives them) with one pass over
 /// the sources: the same as `wave_report` for each wave.
 pub fn wave_reports<'a>(
     waves: &[Wave],
-    sources: impl IntoIterator<Item = (i64, i64, &'a str)>,
+    senders: impl IntoIterator<Item = WaveSender<'a>>,
     limit: usize,
 ) -> Vec<WaveReport> {
-    let mut counts: Vec<BTreeMap<&str, u64>> = vec![BTreeMap::new(); waves.len()];
-    for (first_ns, last_ns, code) in sources {
-        let from = waves.partition_point(|wave| wave.end_ns <= first_ns);
-        for (wave, count) in waves.iter().zip(counts.iter_mut()).skip(from) {
-            if wave.start_ns > last_ns {
+    let mut tallies: Vec<SenderTally> = vec![SenderTally::default(); waves.len()];
+    for sender in senders {
+        let from = waves.partition_point(|wave| wave.end_ns <= sender.first_ns);
+        for (wave, tally) in waves.iter().zip(tallies.iter_mut()).skip(from) {
+            if wave.start_ns > sender.last_ns {
                 break;
             }
-            *count.entry(code).or_default() += 1;
+            tally.add(wave, &sender);
         }
     }
     waves
         .iter()
-        .zip(counts)
-        .map(|(wave, counts)| report_with(wave, counts, limit))
+        .zip(tallies)
+        .map(|(wave, tally)| {
+            let refined = tally.refine(wave);
+            report_with(&refined, tally.senders, tally.countries, limit)
+        })
         .collect()
 }
 
-fn report_with(wave: &Wave, counts: BTreeMap<&str, u64>, limit: usize) -> WaveReport {
-    let overlapping: u64 = counts.values().sum();
+/// An attack sender as the wave report sees it: when it was active, where its address
+/// geolocates, and what it sent.
+#[derive(Debug, Clone, Copy)]
+pub struct WaveSender<'a> {
+    pub first_ns: i64,
+    pub last_ns: i64,
+    /// `None` for a bogon address, which has no country but is a sender all the same.
+    pub country: Option<&'a str>,
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+/// The senders overlapping one wave.
+#[derive(Debug, Clone, Default)]
+struct SenderTally<'a> {
+    senders: u64,
+    countries: BTreeMap<&'a str, u64>,
+    packets: f64,
+    bytes: f64,
+    first_ns: Option<i64>,
+    last_ns: Option<i64>,
+}
+
+impl<'a> SenderTally<'a> {
+    /// Counts a sender that overlaps `wave`: all its packets when it was active only within
+    /// the wave (the usual case: a flood's senders come and go with it), else the part of them
+    /// its overlap with the wave makes up of its active time.
+    fn add(&mut self, wave: &Wave, sender: &WaveSender<'a>) {
+        self.senders += 1;
+        if let Some(country) = sender.country {
+            *self.countries.entry(country).or_default() += 1;
+        }
+        // Wave edges are whole seconds of the attack series; a sender whose packets run a
+        // little past them (its last ACKs, a slow start) belongs to the wave all the same.
+        let margin = i64::try_from(MERGE_GAP_S)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(NANOS_PER_SECOND);
+        let (start, end) = (
+            wave.start_ns.saturating_sub(margin),
+            wave.end_ns.saturating_add(margin),
+        );
+        let span = sender.last_ns.saturating_sub(sender.first_ns).max(0) as f64;
+        let overlap = sender
+            .last_ns
+            .min(end)
+            .saturating_sub(sender.first_ns.max(start))
+            .max(0) as f64;
+        let part = if span == 0.0 { 1.0 } else { overlap / span };
+        self.packets += sender.packets as f64 * part;
+        self.bytes += sender.bytes as f64 * part;
+        let first = sender.first_ns.max(start);
+        let last = sender.last_ns.min(end);
+        self.first_ns = Some(self.first_ns.map_or(first, |known| known.min(first)));
+        self.last_ns = Some(self.last_ns.map_or(last, |known| known.max(last)));
+    }
+
+    /// The wave with its edges moved in to the first and last attack sender's packet, and its
+    /// packets and bytes those of the attack senders (the timeline's counts include ordinary
+    /// traffic of the same seconds). Unchanged without senders.
+    fn refine(&self, wave: &Wave) -> Wave {
+        let (Some(first_ns), Some(last_ns)) = (self.first_ns, self.last_ns) else {
+            return wave.clone();
+        };
+        Wave {
+            start_ns: first_ns,
+            end_ns: last_ns,
+            packets: self.packets.round() as u64,
+            bytes: self.bytes.round() as u64,
+            ..wave.clone()
+        }
+    }
+}
+
+fn report_with(
+    wave: &Wave,
+    overlapping: u64,
+    counts: BTreeMap<&str, u64>,
+    limit: usize,
+) -> WaveReport {
     // The overlap count is exact for every source active only within this wave (the usual
     // case: a flood's sources come and go with it) and counts one-off a source active before
     // and after the wave but silent during it. It is preferred to the sketch's estimate
@@ -624,6 +712,20 @@ mod tests {
 
     use super::*;
 
+    /// Senders of one packet each, from (first, last, country).
+    fn senders<'a>(tuples: impl IntoIterator<Item = (i64, i64, &'a str)>) -> Vec<WaveSender<'a>> {
+        tuples
+            .into_iter()
+            .map(|(first_ns, last_ns, country)| WaveSender {
+                first_ns,
+                last_ns,
+                country: Some(country),
+                packets: 1,
+                bytes: 1,
+            })
+            .collect()
+    }
+
     const SECOND: i64 = NANOS_PER_SECOND;
     const DAY: i64 = 86_400;
     /// 2025-03-10T00:00:00Z
@@ -641,6 +743,7 @@ mod tests {
                 second * SECOND + offset,
                 100,
                 v4((i % u64::from(sources.max(1))) as u32),
+                true,
             );
         }
     }
@@ -656,7 +759,7 @@ mod tests {
     fn background(timeline: &mut Timeline, start: i64, end: i64, every: i64) {
         let mut second = start;
         while second < end {
-            timeline.observe(second * SECOND + 250_000_000, 80, v4(0x0a00_0001));
+            timeline.observe(second * SECOND + 250_000_000, 80, v4(0x0a00_0001), true);
             second += every;
         }
     }
@@ -746,10 +849,19 @@ mod tests {
         background(&mut sparse, BASE, BASE + DAY, 20);
         assert!(detect_waves(&sparse).is_empty());
         // A busy but steady link: 300 +- 40 packets per second for an hour.
+        // Its packets are not attack-classified (the series waves are found in), so however
+        // busy, it has no wave.
         let mut busy = Timeline::default();
         for second in 0..3_600u64 {
             let jitter = (second * 7_919 % 81) as i64 - 40;
-            fill(&mut busy, BASE + second as i64, (300 + jitter) as u64, 200);
+            for i in 0..(300 + jitter) {
+                busy.observe(
+                    (BASE + second as i64) * SECOND + i,
+                    100,
+                    v4(i as u32),
+                    false,
+                );
+            }
         }
         assert!(detect_waves(&busy).is_empty());
         // Benign bursts (page loads) of a few hundred packets in single seconds.
@@ -833,7 +945,7 @@ mod tests {
         let mut timeline = Timeline::default();
         for &time in &[0, i64::MAX / 2, i64::MIN, i64::MAX, -SECOND, 1] {
             for _ in 0..2_000 {
-                timeline.observe(time, 1_500, v4(1));
+                timeline.observe(time, 1_500, v4(1), true);
             }
         }
         let waves = detect_waves(&timeline);
@@ -844,7 +956,7 @@ mod tests {
         let packets: u64 = report.buckets.iter().map(|b| b.packets).sum();
         assert_eq!(packets, 12_000);
         for wave in &waves {
-            let _ = wave_report(wave, [(i64::MIN, i64::MAX, "ZZ")], 3);
+            let _ = wave_report(wave, senders([(i64::MIN, i64::MAX, "ZZ")]), 3);
         }
         assert_eq!(timeline_report(&Timeline::default(), "UTC").buckets, vec![]);
         assert!(detect_waves(&Timeline::default()).is_empty());
@@ -899,7 +1011,8 @@ mod tests {
             assert!(bucket.get(key).is_some(), "{key}");
         }
         let waves = detect_waves(&timeline);
-        let reports = wave_reports(&waves, [(BASE * SECOND, BASE * SECOND, "DE")], 5);
+        let last = BASE * SECOND + 9 * SECOND + SECOND / 2;
+        let reports = wave_reports(&waves, senders([(BASE * SECOND, last, "DE")]), 5);
         let json = serde_json::to_value(&reports).unwrap();
         let wave = &json[0];
         for key in [
@@ -916,9 +1029,51 @@ mod tests {
             assert!(wave.get(key).is_some(), "{key}");
         }
         assert_eq!(wave["start"], "2025-03-10T00:00:00Z");
-        assert_eq!(wave["end"], "2025-03-10T00:00:10Z");
+        // Moved in to the last attack sender's packet.
+        assert_eq!(wave["end"], "2025-03-10T00:00:09.500Z");
         assert_eq!(wave["top_countries"][0]["code"], "DE");
         assert_eq!(wave["top_countries"][0]["share_sources"], 1.0);
+    }
+
+    #[test]
+    fn wave_counts_its_senders_packets_and_splits_those_active_across_waves() {
+        let wave = |start: i64, end: i64| Wave {
+            start_ns: start * SECOND,
+            end_ns: end * SECOND,
+            packets: 999,
+            bytes: 999,
+            peak_pps: 1.0,
+            peak_bps: 8.0,
+            sources: 3,
+        };
+        let waves = [wave(100, 200), wave(300, 400)];
+        let sender = |first: i64, last: i64, packets: u64| WaveSender {
+            first_ns: first * SECOND,
+            last_ns: last * SECOND,
+            country: Some("DE"),
+            packets,
+            bytes: packets * 60,
+        };
+        let reports = wave_reports(
+            &waves,
+            [
+                // Only in the first wave: all 50 packets, and it sets the first wave's start.
+                sender(110, 150, 50),
+                // From 150 to 350: 60 of its 200 seconds within each wave and its 10 s margin.
+                sender(150, 350, 400),
+                // Only in the second wave; it sets the second wave's end.
+                sender(320, 390, 10),
+            ],
+            5,
+        );
+        assert_eq!(reports[0].packets, 50 + 120);
+        assert_eq!(reports[0].bytes, (50 + 120) * 60);
+        assert_eq!(reports[0].start, "1970-01-01T00:01:50Z");
+        assert_eq!(reports[0].end, "1970-01-01T00:03:30Z");
+        assert_eq!(reports[1].packets, 120 + 10);
+        assert_eq!(reports[1].start, "1970-01-01T00:04:50Z");
+        assert_eq!(reports[1].end, "1970-01-01T00:06:30Z");
+        assert_eq!((reports[0].sources, reports[1].sources), (2, 2));
     }
 
     #[test]
@@ -945,7 +1100,7 @@ mod tests {
         let got: Vec<(&str, u64)> = top.iter().map(|c| (c.code.as_str(), c.sources)).collect();
         assert_eq!(got, vec![("RU", 2), ("BR", 1), ("CN", 1)]);
         assert_eq!(top[0].share_sources, 0.4);
-        let report = wave_report(&wave, sources, 3);
+        let report = wave_report(&wave, senders(sources), 3);
         assert_eq!(report.top_countries, top);
         // The sketch said 0 here; the cap only ever lowers it.
         assert_eq!(report.sources, 0);
@@ -971,9 +1126,12 @@ mod tests {
             .enumerate()
             .map(|(i, (first, last))| (first, last, codes[i % codes.len()]))
             .collect();
-        let reports = wave_reports(&waves, sources.iter().copied(), 2);
+        let reports = wave_reports(&waves, senders(sources.iter().copied()), 2);
         for (wave, report) in waves.iter().zip(&reports) {
-            assert_eq!(report, &wave_report(wave, sources.iter().copied(), 2));
+            assert_eq!(
+                report,
+                &wave_report(wave, senders(sources.iter().copied()), 2)
+            );
             assert_eq!(
                 report.top_countries,
                 top_countries(wave, sources.iter().copied(), 2)
@@ -991,7 +1149,7 @@ mod tests {
         let inside: Vec<(i64, i64, &str)> = (0..truth)
             .map(|_| (BASE * SECOND, (BASE + 19) * SECOND, "DE"))
             .collect();
-        let report = wave_report(wave, inside.iter().copied(), 5);
+        let report = wave_report(wave, senders(inside.iter().copied()), 5);
         assert!(report.sources <= truth as u64);
         assert_eq!(report.sources, wave.sources.min(truth as u64));
         // Without per-source times the estimate stands.

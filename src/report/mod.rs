@@ -133,8 +133,27 @@ impl Report {
             databases,
         } = parts;
         let aggregate = &attack.aggregate;
-        let victims = vectors::choose_victims(&aggregate.vectors, &config.victims);
-        let (senders, senders_enrichment) = attack_senders(attack, &victims, &config.victims);
+        let candidates = vectors::choose_victims(&aggregate.vectors, &config.victims);
+        // A victim's own packets (its DNS queries, its answers) are not any vector's sources.
+        let is_candidate = |address: &IpAddr| {
+            candidates
+                .iter()
+                .any(|victim| victim.network.contains(*address))
+        };
+        let vector_rows = vectors::vectors_report(
+            &aggregate.vectors,
+            &candidates,
+            attack
+                .sources
+                .addresses()
+                .iter()
+                .zip(attack.sources.stats())
+                .filter(|(address, _)| !is_candidate(address))
+                .map(|(_, stats)| stats.vectors),
+        );
+        let victims = vectors::attack_victims(&aggregate.vectors, &candidates, &vector_rows);
+        let (senders, senders_enrichment) =
+            attack_senders(attack, &victims, &config.victims, &vector_rows);
         let mut origin = origin::build(&senders, &senders_enrichment, config.top_sources);
         origin.sources.diversity = diversity::diversity(&senders, &origin.countries);
         origin.sources.all_senders = attack.sources.len() as u64;
@@ -142,29 +161,37 @@ impl Report {
             let normal = origin::build(&baseline.sources, &baseline.enrichment, 0);
             origin::compare_with_baseline(&mut origin, &normal);
         }
-        let detected_waves = waves::detect_waves(&aggregate.timeline);
+        // Waves are periods of attack: none where no attack was recognised.
+        let detected_waves = if victims.is_empty() {
+            Vec::new()
+        } else {
+            waves::detect_waves(&aggregate.timeline)
+        };
         let wave_sources = senders
             .stats()
             .iter()
             .zip(&senders_enrichment.origins)
-            .filter(|(_, origin)| origin.bogon.is_none())
             .filter_map(|(stats, origin)| {
-                let code = origin
-                    .country
-                    .as_ref()
-                    .map_or(UNKNOWN_COUNTRY, CountryCode::as_str);
-                Some((stats.span.first_ns()?, stats.span.last_ns()?, code))
+                // Bogons send like any other source but have no country to rank.
+                let country = origin.bogon.is_none().then(|| {
+                    origin
+                        .country
+                        .as_ref()
+                        .map_or(UNKNOWN_COUNTRY, CountryCode::as_str)
+                });
+                Some(waves::WaveSender {
+                    first_ns: stats.span.first_ns()?,
+                    last_ns: stats.span.last_ns()?,
+                    country,
+                    packets: stats.packets,
+                    bytes: stats.bytes,
+                })
             });
         let mut waves = waves::wave_reports(&detected_waves, wave_sources, TOP_COUNTRIES_PER_WAVE);
         let wave_filter = vectors::victims_filter(&victims);
         for wave in &mut waves {
             wave.bpf.clone_from(&wave_filter);
         }
-        let vector_rows = vectors::vectors_report(
-            &aggregate.vectors,
-            &victims,
-            attack.sources.stats().iter().map(|stats| stats.vectors),
-        );
         let reflection = vectors::is_reflection(&vector_rows);
         let spoofing = diversity::spoofing(&senders, &senders_enrichment, reflection);
         let summary = summary::build(&SummaryInputs {
@@ -220,15 +247,17 @@ impl Report {
     }
 }
 
-/// The senders of attack traffic: sources that sent to a victim and are not victims
-/// themselves, so that the victims' replies and unrelated background do not count as attack
-/// sources. A source that sent to several addresses, the first not a victim, counts when it
-/// sent attack-classified packets (the per-source record keeps only the first destination).
-/// Without victims (no attack recognised) every source counts.
+/// The senders of attack traffic: sources that sent packets of a reported vector, sent to a
+/// victim, and are not victims themselves, so that the victims' replies, ordinary visitors and
+/// unrelated background do not count as attack sources. (The per-source record keeps its
+/// first destination and whether there were others; a source whose first destination was not
+/// a victim counts when it sent to others too.) Without victims (no attack recognised) every
+/// source counts.
 fn attack_senders(
     attack: &Traffic,
     victims: &[Victim],
     explicit: &[IpNetwork],
+    vector_rows: &[VectorReport],
 ) -> (SourceList, Enrichment) {
     // Victims named with --victim count whether or not enough traffic reached them to get a
     // row of their own.
@@ -242,7 +271,13 @@ fn attack_senders(
     }
     let is_victim = |address: IpAddr| networks.iter().any(|network| network.contains(address));
 
-    let attack_kinds = !VectorKind::BenignOrUnknown.bit();
+    let attack_kinds = vector_rows
+        .iter()
+        .filter(|row| row.kind != VectorKind::BenignOrUnknown)
+        .fold(0u32, |mask, row| mask | row.kind.bit());
+    // Named victims that received nothing recognisable as an attack: whatever reached them
+    // is what the user asked about.
+    let attack_kinds = if attack_kinds == 0 { !0 } else { attack_kinds };
     let addresses = attack.sources.addresses();
     let stats = attack.sources.stats();
     let (senders, kept) = attack.sources.retain_indices(|index| {
@@ -250,8 +285,8 @@ fn attack_senders(
             return false;
         };
         !is_victim(address)
-            && (stats.first_destination.is_some_and(is_victim)
-                || (stats.other_destinations && stats.vectors & attack_kinds != 0))
+            && stats.vectors & attack_kinds != 0
+            && (stats.first_destination.is_some_and(is_victim) || stats.other_destinations)
     });
     let enrichment = Enrichment {
         origins: kept
