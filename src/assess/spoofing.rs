@@ -214,7 +214,7 @@ fn ln_gamma(x: f64) -> f64 {
 /// The regularized upper incomplete gamma function `Q(a, x) = Gamma(a, x) / Gamma(a)`, for
 /// a > 0 and x >= 0; the chi-square survival function is `Q(df / 2, X^2 / 2)`. Returns a value
 /// in [0, 1] for any input (NaN and out-of-domain arguments give 1: "no evidence").
-fn regularized_gamma_q(a: f64, x: f64) -> f64 {
+pub(crate) fn regularized_gamma_q(a: f64, x: f64) -> f64 {
     const MAX_ITERATIONS: usize = 10_000;
     const EPSILON: f64 = 1e-15;
     const TINY: f64 = 1e-300;
@@ -639,7 +639,7 @@ fn share(part: u64, whole: u64) -> f64 {
 }
 
 /// A share as text for a sentence: "12.4 %", "under 0.1 %", "0 %".
-fn percent(share: f64) -> String {
+pub(crate) fn percent(share: f64) -> String {
     let value = share * 100.0;
     if value <= 0.0 {
         "0 %".to_string()
