@@ -8,6 +8,7 @@ const EXAMPLES: &str = "\
 Examples:
   whence report samples/iot-botnet-syn-flood.pcapng
   whence report attack.pcap --baseline normal-day.pcap --victim 203.0.113.10 --tz Europe/Berlin
+  whence report samples/http-get-flood.pcapng --claim country:DE --claim asn:AS24940
   whence report capture.pcapng.gz -o report.json
   tcpdump -i eth0 -w - | whence report -
   whence report sensor-a/*.pcap sensor-b/*.pcapng.zst
@@ -105,6 +106,13 @@ pub struct ReportArgs {
     /// the destinations that received the bulk of the attack traffic.
     #[arg(long, value_name = "IP[/LEN]")]
     pub victim: Vec<String>,
+
+    /// A statement to assess (repeatable): `country:UA`, `asn:AS15895` or `prefix:CIDR`. The
+    /// report gives each a verdict (supported, weakly supported, not supported, contradicted,
+    /// cannot assess), a likelihood in ICD 203 words and a confidence level, with the factors
+    /// behind them. Without it, the top source country and ASN are assessed.
+    #[arg(long, value_name = "CLAIM")]
+    pub claim: Vec<String>,
 
     /// A capture of normal traffic (repeatable): each country and ASN of the report gets its
     /// share among the baseline's sources and the lift (attack share / baseline share), to tell

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::assess::attribution::Claim;
 use crate::assess::vectors::IpNetwork;
 use crate::capture::InputSource;
 use crate::cli::{DatabaseArgs, ReportArgs, ReportFormat};
@@ -31,6 +32,8 @@ pub struct Config {
     pub timezone: String,
     /// Victims given with `--victim`; empty: chosen from the traffic.
     pub victims: Vec<IpNetwork>,
+    /// Claims given with `--claim`; empty: the top country and ASN are assessed.
+    pub claims: Vec<Claim>,
 }
 
 impl Config {
@@ -82,6 +85,14 @@ impl Config {
                 .map(|text| {
                     text.parse::<IpNetwork>()
                         .map_err(|error| anyhow::anyhow!("--victim {text}: {error}"))
+                })
+                .collect::<Result<_>>()?,
+            claims: args
+                .claim
+                .iter()
+                .map(|text| {
+                    text.parse::<Claim>()
+                        .map_err(|error| anyhow::anyhow!("--claim {text}: {error}"))
                 })
                 .collect::<Result<_>>()?,
             timezone: crate::assess::waves::validate_timezone(&args.timezone)

@@ -28,8 +28,6 @@ use serde_json::Value;
 /// line covers) all come out right fails the test until it is deleted, so the list never
 /// hides a field that works.
 const PENDING: &[(&str, &str)] = &[
-    // Attribution: its own issue.
-    ("*", "attribution"),
     // The truth counts every packet of an HTTP flood bot's connections (handshake, ACKs,
     // requests) as the flood; the report counts the requests, because the other packets of a
     // completed connection look the same whoever sends them (`within_session`).
@@ -53,9 +51,9 @@ const PENDING: &[(&str, &str)] = &[
 const HTTP_FLOOD: &str = "http-get-flood";
 const TWO_WAVES: &str = "two-waves";
 
-/// The option that asks the report to assess a claim, once the report has one (the
-/// attribution issue sets it); the truth files list the claims under `report.claims`.
-const CLAIM_OPTION: Option<&str> = None;
+/// The option that asks the report to assess a claim; the truth files list the claims under
+/// `report.claims`.
+const CLAIM_OPTION: Option<&str> = Some("--claim");
 
 fn samples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")

@@ -213,6 +213,45 @@ impl Database {
         Ok(info)
     }
 
+    /// The database maps IPv6 addresses (an IPv6 tree; IPv4-only databases have none).
+    pub fn covers_ipv6(&self) -> bool {
+        self.reader.metadata().ip_version == 6
+    }
+
+    /// Calls `visit` with the prefix length and record of every IPv4 network the database
+    /// has data for (in an IPv6 database, its IPv4 subtree). Records are decoded once per data
+    /// offset, as for `lookup`. Stops at the first error, which it returns.
+    pub fn each_ipv4_network<'db>(
+        &'db self,
+        mut visit: impl FnMut(u8, &GeoInfo<'db>),
+    ) -> Result<(), maxminddb::MaxMindDbError> {
+        let everything = ipnetwork::IpNetwork::V4(
+            ipnetwork::Ipv4Network::new(std::net::Ipv4Addr::UNSPECIFIED, 0)
+                .map_err(maxminddb::MaxMindDbError::InvalidNetwork)?,
+        );
+        let mut cache: HashMap<usize, GeoInfo<'db>, foldhash::fast::RandomState> =
+            HashMap::default();
+        for item in self.reader.within(everything, WithinOptions::default())? {
+            let item = item?;
+            let Some(offset) = item.offset() else {
+                continue;
+            };
+            let info = match cache.get(&offset) {
+                Some(known) => *known,
+                None => {
+                    let mut info = GeoInfo::default();
+                    self.decode_record(&item, &mut info)?;
+                    cache.insert(offset, info);
+                    info
+                }
+            };
+            if let ipnetwork::IpNetwork::V4(network) = item.network()? {
+                visit(network.prefix(), &info);
+            }
+        }
+        Ok(())
+    }
+
     fn decode_record<'db>(
         &self,
         result: &maxminddb::LookupResult<'db, Cow<'static, [u8]>>,

@@ -4,6 +4,7 @@
 //! Lookups run once per unique source, never per packet; the resulting map is the per-address
 //! cache every later stage reads.
 
+pub mod address_space;
 pub mod asn_category;
 pub mod bogon;
 pub mod countries;

@@ -1,6 +1,7 @@
 //! The report model: one serde tree that JSON prints as is and every template renders. Field
 //! names follow `shared/design/report-contract.md` (schema `whence.report/1`).
 
+mod attribution;
 mod diversity;
 mod origin;
 mod summary;
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 use crate::aggregate::vectors::VectorKind;
 use crate::aggregate::{Aggregate, SourceList};
+use crate::assess::attribution::Attribution;
 use crate::assess::spoofing::SpoofingAssessment;
 use crate::assess::vectors::{self, BackscatterReport, IpNetwork, VectorReport, Victim};
 use crate::assess::waves::{self, TimelineReport, WaveReport};
@@ -50,6 +52,7 @@ pub struct Report {
     pub spoofing: SpoofingAssessment,
     pub timeline: TimelineReport,
     pub waves: Vec<WaveReport>,
+    pub attribution: Attribution,
 }
 
 pub use origin::{
@@ -205,6 +208,18 @@ impl Report {
             peak: waves::peak_rates(&aggregate.timeline),
             waves: waves.len(),
         });
+        let attribution = attribution::build(&attribution::AttributionParts {
+            senders: &senders,
+            senders_enrichment: &senders_enrichment,
+            attack,
+            baseline: *baseline,
+            databases,
+            claims: &config.claims,
+            attack_detected: summary.attack_detected,
+            spoofing: &spoofing,
+            reflection,
+            vectors: &vector_rows,
+        });
         Report {
             schema: SCHEMA,
             tool: Tool {
@@ -243,6 +258,7 @@ impl Report {
             spoofing,
             timeline: waves::timeline_report(&aggregate.timeline, &config.timezone),
             waves,
+            attribution,
         }
     }
 }

@@ -16,7 +16,7 @@
 //! The model is a short list of rules with thresholds (the constants below, each with its
 //! reasoning), so a reader can redo every verdict from the factors listed with it. Pure: no
 //! I/O, no clock; the same inputs give the same output, lists in a fixed order.
-//! `docs/ATTRIBUTION.md` describes the method for readers of the report.
+//! `docs/METHOD.md` (section "Attribution") describes the method for readers of the report.
 
 mod caveats;
 mod claim;
