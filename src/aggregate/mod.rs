@@ -2,6 +2,7 @@
 //! in memory that does not grow with the number of packets.
 
 mod handshakes;
+pub mod sketch;
 mod sources;
 pub mod timeline;
 mod totals;

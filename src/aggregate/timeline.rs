@@ -30,6 +30,8 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use super::sketch::HyperLogLog;
+
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
 
 /// Most buckets kept before folding into a coarser resolution.
@@ -58,9 +60,6 @@ pub const SKETCH_REGISTERS: usize = 1 << SKETCH_PRECISION;
 /// per-source total in the report, where a 20 % gap reads as a contradiction; 512 would
 /// double the worst-case memory again.
 pub const SKETCH_RELATIVE_ERROR: f64 = 0.065;
-
-/// Largest register value: the rank of a hash whose 64 - p remaining bits are all zero.
-const MAX_RANK: u8 = (64 - SKETCH_PRECISION + 1) as u8;
 
 /// Per-second (or coarser, after folding) packet, byte and distinct-source counts.
 #[derive(Debug, Clone, Default)]
@@ -316,7 +315,7 @@ enum SketchRepr {
         len: u8,
     },
     /// Boxed so that the many buckets with few sources stay small.
-    Registers(Box<[u8; SKETCH_REGISTERS]>),
+    Registers(Box<HyperLogLog<SKETCH_REGISTERS>>),
 }
 
 impl Default for SourceSketch {
@@ -339,7 +338,7 @@ impl SourceSketch {
     fn insert_hash(&mut self, hash: u64) {
         let (hashes, len) = match &mut self.repr {
             SketchRepr::Registers(registers) => {
-                update_register(registers, hash);
+                registers.insert_hash(hash);
                 return;
             }
             SketchRepr::Exact { hashes, len } => (hashes, len),
@@ -353,22 +352,18 @@ impl SourceSketch {
             *len += 1;
             return;
         }
-        let mut registers = Box::new([0u8; SKETCH_REGISTERS]);
+        let mut registers = Box::new(HyperLogLog::new());
         for &known in hashes.iter() {
-            update_register(&mut registers, known);
+            registers.insert_hash(known);
         }
-        update_register(&mut registers, hash);
+        registers.insert_hash(hash);
         self.repr = SketchRepr::Registers(registers);
     }
 
     /// Adds another sketch, as if its sources had been inserted here.
     pub fn merge(&mut self, other: &SourceSketch) {
         match (&mut self.repr, &other.repr) {
-            (SketchRepr::Registers(mine), SketchRepr::Registers(theirs)) => {
-                for (mine, theirs) in mine.iter_mut().zip(theirs.iter()) {
-                    *mine = (*mine).max(*theirs);
-                }
-            }
+            (SketchRepr::Registers(mine), SketchRepr::Registers(theirs)) => mine.merge(theirs),
             (_, SketchRepr::Exact { hashes, len }) => {
                 for &hash in hashes.get(..usize::from(*len)).unwrap_or_default() {
                     self.insert_hash(hash);
@@ -377,7 +372,7 @@ impl SourceSketch {
             (SketchRepr::Exact { hashes, len }, SketchRepr::Registers(theirs)) => {
                 let mut registers = theirs.clone();
                 for &hash in hashes.get(..usize::from(*len)).unwrap_or_default() {
-                    update_register(&mut registers, hash);
+                    registers.insert_hash(hash);
                 }
                 self.repr = SketchRepr::Registers(registers);
             }
@@ -394,7 +389,7 @@ impl SourceSketch {
         match &self.repr {
             SketchRepr::Exact { len, .. } => u64::from(*len),
             SketchRepr::Registers(registers) => {
-                let estimate = ertl_estimate(registers).round();
+                let estimate = registers.estimate().round();
                 // A sketch holds more than `EXACT_SOURCES` sources by construction; saying
                 // fewer would contradict the exact counts of its parts.
                 (estimate as u64).max(EXACT_SOURCES as u64 + 1)
@@ -428,85 +423,6 @@ impl PartialEq for SourceSketch {
 }
 
 impl Eq for SourceSketch {}
-
-/// The first p bits of the hash pick a register; the register keeps the largest "rank" (one
-/// plus the count of leading zeros of the remaining bits) seen.
-#[inline]
-fn update_register(registers: &mut [u8; SKETCH_REGISTERS], hash: u64) {
-    let index = (hash >> (64 - SKETCH_PRECISION)) as usize;
-    let rest = hash << SKETCH_PRECISION;
-    let rank = u8::try_from(rest.leading_zeros() + 1)
-        .unwrap_or(MAX_RANK)
-        .min(MAX_RANK);
-    if let Some(register) = registers.get_mut(index) {
-        *register = (*register).max(rank);
-    }
-}
-
-/// Otmar Ertl's improved estimator (arXiv:1702.01284, 2017, section 3, "improved raw
-/// estimator"): unbiased from a few elements up to 2^64 without the empirical bias tables or
-/// the switch to linear counting of the original HyperLogLog, which matters here because most
-/// merged sketches hold tens to thousands of sources, where the original is least accurate.
-fn ertl_estimate(registers: &[u8; SKETCH_REGISTERS]) -> f64 {
-    let q = usize::from(MAX_RANK) - 1;
-    let mut histogram = [0u32; 66];
-    for &register in registers.iter() {
-        if let Some(count) = histogram.get_mut(usize::from(register)) {
-            *count += 1;
-        }
-    }
-    let m = SKETCH_REGISTERS as f64;
-    let count = |k: usize| f64::from(histogram.get(k).copied().unwrap_or(0));
-    let mut z = m * tau(1.0 - count(q + 1) / m);
-    for k in (1..=q).rev() {
-        z = 0.5 * (z + count(k));
-    }
-    z += m * sigma(count(0) / m);
-    if z <= 0.0 || !z.is_finite() {
-        // Every register empty (sigma(1) is infinite): nothing was inserted.
-        return 0.0;
-    }
-    let alpha_infinity = 1.0 / (2.0 * std::f64::consts::LN_2);
-    alpha_infinity * m * m / z
-}
-
-/// sigma(x) = x + sum_{k>=1} x^(2^k) 2^(k-1), from Ertl (2017), eq. 17.
-fn sigma(x: f64) -> f64 {
-    if x >= 1.0 {
-        return f64::INFINITY;
-    }
-    let mut power = x;
-    let mut weight = 1.0;
-    let mut sum = x;
-    loop {
-        power *= power;
-        let previous = sum;
-        sum += power * weight;
-        weight += weight;
-        if sum == previous {
-            return sum;
-        }
-    }
-}
-
-/// tau(x) = (1 - x - sum_{k>=1} (1 - x^(2^-k))^2 2^-k) / 3, from Ertl (2017), eq. 19.
-fn tau(x: f64) -> f64 {
-    if x <= 0.0 || x >= 1.0 {
-        return 0.0;
-    }
-    let mut root = x;
-    let mut weight = 1.0;
-    let mut sum = 1.0 - x;
-    loop {
-        root = root.sqrt();
-        let previous = sum;
-        weight *= 0.5;
-        sum -= (1.0 - root).powi(2) * weight;
-        if sum == previous {
-            return sum / 3.0;
-        }
-    }
-}
 
 /// A 64-bit hash of an address for the distinct counts. Fixed, not seeded per process: the
 /// report must be the same for the same capture. An attacker who knows it could choose

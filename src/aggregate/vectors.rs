@@ -48,6 +48,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use super::sketch::{HyperLogLog, address_hash, mix64};
 use crate::decode::{Fragment, PAYLOAD_PREFIX_LEN, Packet, TcpInfo};
 use crate::timestamp::TimeSpan;
 
@@ -1051,76 +1052,7 @@ const DISTINCT_REGISTERS: usize = 128;
 
 /// A HyperLogLog estimate of how many distinct addresses were seen: fixed size, and merged by
 /// taking register maxima, which gives exactly the sketch of the union.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DistinctCounter {
-    registers: [u8; DISTINCT_REGISTERS],
-}
-
-impl Default for DistinctCounter {
-    fn default() -> Self {
-        DistinctCounter {
-            registers: [0; DISTINCT_REGISTERS],
-        }
-    }
-}
-
-impl DistinctCounter {
-    pub fn insert(&mut self, address: IpAddr) {
-        let hash = address_hash(address);
-        // The top 7 bits pick the register; the rank is the position of the first 1 bit in the
-        // other 57 (a sentinel bit bounds it at 58 when they are all zero).
-        let index = (hash >> 57) as usize;
-        let rank = ((hash << 7) | (1 << 6)).leading_zeros() + 1;
-        if let Some(register) = self.registers.get_mut(index) {
-            *register = (*register).max(rank as u8);
-        }
-    }
-
-    pub fn merge(&mut self, other: &DistinctCounter) {
-        for (mine, theirs) in self.registers.iter_mut().zip(other.registers.iter()) {
-            *mine = (*mine).max(*theirs);
-        }
-    }
-
-    /// The estimated number of distinct addresses, with linear counting for small sets.
-    pub fn estimate(&self) -> f64 {
-        let registers = DISTINCT_REGISTERS as f64;
-        let sum: f64 = self
-            .registers
-            .iter()
-            .map(|rank| 2f64.powi(-i32::from(*rank)))
-            .sum();
-        // alpha_m = 0.7213 / (1 + 1.079 / m) for m >= 128 (Flajolet et al., figure 3).
-        let alpha = 0.7213 / (1.0 + 1.079 / registers);
-        let raw = alpha * registers * registers / sum;
-        let zeros = self.registers.iter().filter(|rank| **rank == 0).count();
-        if raw <= 2.5 * registers && zeros > 0 {
-            registers * (registers / zeros as f64).ln()
-        } else {
-            raw
-        }
-    }
-}
-
-/// A fixed, well-mixed hash of an address (the splitmix64 finaliser, Steele et al., OOPSLA
-/// 2014). Fixed rather than seeded because sketches built by different counters must agree to
-/// be merged, and the fragment cache only needs spreading, not secrecy.
-fn address_hash(address: IpAddr) -> u64 {
-    match address {
-        IpAddr::V4(v4) => mix64(u64::from(u32::from(v4))),
-        IpAddr::V6(v6) => {
-            let value = u128::from(v6);
-            mix64(mix64((value >> 64) as u64 ^ 0x6a09_e667_f3bc_c908) ^ value as u64)
-        }
-    }
-}
-
-fn mix64(value: u64) -> u64 {
-    let mut z = value.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
+pub type DistinctCounter = HyperLogLog<DISTINCT_REGISTERS>;
 
 /// How many entries each map may hold before new keys go to its overflow bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
