@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 
-use crate::aggregate::Aggregate;
+use crate::aggregate::{Aggregate, SourceTable};
 use crate::capture::{self, CaptureSummary, InputSource};
 use crate::cli::{Cli, Command, GeoipCommand, ReportArgs};
 use crate::config::{self, Config};
@@ -43,8 +43,9 @@ fn run_report(args: &ReportArgs, command_line: Vec<String>) -> Result<Outcome> {
     for note in &databases.notes {
         output::diagnostic("note", "geoip", note);
     }
-    let attack = analyse(&config.inputs, &databases);
-    let baseline = (!config.baseline.is_empty()).then(|| analyse(&config.baseline, &databases));
+    let attack = analyse(&config.inputs, &databases, config.source_cap);
+    let baseline = (!config.baseline.is_empty())
+        .then(|| analyse(&config.baseline, &databases, config.source_cap));
     let captures = attack
         .captures
         .iter()
@@ -74,8 +75,11 @@ fn run_report(args: &ReportArgs, command_line: Vec<String>) -> Result<Outcome> {
 /// Reads every input once, decoding and aggregating each packet as it streams past, then
 /// enriches each distinct source once. A bad input is described in its summary and the others
 /// are still read.
-pub fn analyse(inputs: &[InputSource], databases: &GeoDatabases) -> Traffic {
-    let mut aggregate = Aggregate::default();
+pub fn analyse(inputs: &[InputSource], databases: &GeoDatabases, source_cap: usize) -> Traffic {
+    let mut aggregate = Aggregate {
+        sources: SourceTable::with_cap(source_cap),
+        ..Aggregate::default()
+    };
     let captures = inputs
         .iter()
         .map(|source| {
@@ -85,12 +89,14 @@ pub fn analyse(inputs: &[InputSource], databases: &GeoDatabases) -> Traffic {
             })
         })
         .collect();
+    let beyond_cap = aggregate.sources.beyond_cap.take();
     let sources = std::mem::take(&mut aggregate.sources).into_sorted();
     let enrichment = enrich::enrich(&sources, databases);
     Traffic {
         captures,
         aggregate,
         sources,
+        beyond_cap,
         enrichment,
     }
 }

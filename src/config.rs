@@ -34,6 +34,8 @@ pub struct Config {
     pub victims: Vec<IpNetwork>,
     /// Claims given with `--claim`; empty: the top country and ASN are assessed.
     pub claims: Vec<Claim>,
+    /// Distinct sources counted one by one (`--max-sources`).
+    pub source_cap: usize,
 }
 
 impl Config {
@@ -87,6 +89,7 @@ impl Config {
                         .map_err(|error| anyhow::anyhow!("--victim {text}: {error}"))
                 })
                 .collect::<Result<_>>()?,
+            source_cap: args.max_sources,
             claims: args
                 .claim
                 .iter()

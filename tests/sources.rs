@@ -232,3 +232,40 @@ fn baseline_gives_shares_and_lift() {
     assert_eq!(json["baseline"], Value::Null);
     assert_eq!(json["countries"][0]["lift"], Value::Null);
 }
+
+/// Past `--max-sources`, new sources are counted by sketches: the distinct count becomes an
+/// estimate (HyperLogLog, about 0.8 % error) and the report says it is not exact.
+#[test]
+fn past_the_source_cap_counts_are_estimated_and_marked() {
+    let sample =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/spoofed-syn-flood.pcap");
+    let exact = report_json(&sample, &[]);
+    assert_eq!(exact["sources"]["exact"], true);
+    assert_eq!(exact["sources"]["unique"], 11_240);
+    assert!(exact["sources"]["beyond_cap"].is_null());
+
+    let capped = report_json(&sample, &["--max-sources", "2000"]);
+    let sources = &capped["sources"];
+    assert_eq!(sources["exact"], false);
+    assert_eq!(sources["all_senders"], 2_000, "the table keeps the cap");
+    let beyond = &sources["beyond_cap"];
+    let estimated = beyond["estimated_sources"].as_f64().unwrap();
+    // 9,240 sources past the cap; 3 standard errors of 0.8 %.
+    assert!(
+        (estimated - 9_240.0).abs() <= 9_240.0 * 0.025,
+        "{estimated}"
+    );
+    let unique = sources["unique"].as_f64().unwrap();
+    assert!((unique - 11_240.0).abs() <= 11_240.0 * 0.025, "{unique}");
+    // Every packet is counted once, in the table or beyond it.
+    let beyond_packets = beyond["packets"].as_u64().unwrap();
+    assert!(
+        beyond_packets > 9_000 && beyond_packets < 12_000,
+        "{beyond_packets}"
+    );
+    let busiest = beyond["busiest"].as_array().unwrap();
+    assert_eq!(busiest.len(), 20);
+    for hitter in busiest {
+        assert!(hitter["packets"].as_u64().unwrap() >= hitter["error"].as_u64().unwrap());
+    }
+}

@@ -9,7 +9,7 @@ mod totals;
 pub mod vectors;
 
 pub use handshakes::HandshakeTracker;
-pub use sources::{SourceList, SourceStats, SourceTable, TtlSet};
+pub use sources::{BeyondCap, DEFAULT_SOURCE_CAP, SourceList, SourceStats, SourceTable, TtlSet};
 pub use totals::Totals;
 
 use crate::capture::Frame;
@@ -34,16 +34,22 @@ impl Aggregate {
             // One more hash lookup, only for the packets whose kind it can change.
             let destination_validated = vectors::may_be_session_traffic(classification)
                 && self.sources.is_validated(&packet.dst);
-            let source = self.sources.observe(packet);
-            if completes_handshake {
+            // `None` past the source cap: such a source keeps no record of its own.
+            let mut source = self.sources.observe(packet);
+            if let Some(source) = source.as_deref_mut()
+                && completes_handshake
+            {
                 // Its SYNs opened real connections; a SYN flood's sources never complete one.
                 source.validated = true;
                 source.vectors &= !vectors::VectorKind::SynFlood.bit();
             }
+            let source_validated = source.as_deref().is_some_and(|source| source.validated);
             let classification =
-                vectors::within_session(classification, source.validated, destination_validated);
+                vectors::within_session(classification, source_validated, destination_validated);
             let counted_as = self.vectors.observe(packet, classification);
-            source.vectors |= counted_as.bit();
+            if let Some(source) = source {
+                source.vectors |= counted_as.bit();
+            }
             if let Some(timestamp_ns) = packet.timestamp_ns {
                 let attack = counted_as.kind() != vectors::VectorKind::BenignOrUnknown
                     && counted_as.role() != vectors::Role::Reply;

@@ -5,7 +5,10 @@
 //! attacker, and a fixed hash would let a crafted capture degrade every insert to a scan.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::net::IpAddr;
+
+use super::sketch::{HeavyHitters, SourceCardinality};
 
 use crate::decode::Packet;
 use crate::timestamp::TimeSpan;
@@ -87,17 +90,91 @@ impl SourceStats {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+/// Distinct sources kept exactly by default (`--max-sources`): 16.8 million, about 2 GB of
+/// per-source state, above the 10 million the project promises to count exactly.
+pub const DEFAULT_SOURCE_CAP: usize = 1 << 24;
+
+/// Counters past the cap, where sources are no longer kept one by one: a HyperLogLog of the
+/// distinct new addresses, a Space-Saving summary of the busiest of them, and their totals.
+/// Fixed size whatever the capture holds, and mergeable like the table.
+#[derive(Debug, Clone)]
+pub struct BeyondCap {
+    pub distinct: SourceCardinality,
+    pub busiest: HeavyHitters,
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+/// Sources past the cap whose counts the heavy-hitters summary keeps.
+pub const BUSIEST_BEYOND_CAP: usize = 1_000;
+
+impl Default for BeyondCap {
+    fn default() -> Self {
+        BeyondCap {
+            distinct: SourceCardinality::default(),
+            busiest: HeavyHitters::new(BUSIEST_BEYOND_CAP),
+            packets: 0,
+            bytes: 0,
+        }
+    }
+}
+
+impl BeyondCap {
+    fn record(&mut self, address: IpAddr, packets: u64, bytes: u64) {
+        self.distinct.insert(address);
+        self.busiest.insert(address, packets, bytes);
+        self.packets += packets;
+        self.bytes += bytes;
+    }
+
+    fn merge(&mut self, other: &BeyondCap) {
+        self.distinct.merge(&other.distinct);
+        self.busiest.merge(&other.busiest);
+        self.packets += other.packets;
+        self.bytes += other.bytes;
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct SourceTable {
     by_address: HashMap<IpAddr, SourceStats, foldhash::fast::RandomState>,
+    /// Most distinct sources kept one by one; new sources past it go to `beyond_cap`.
+    cap: usize,
+    pub beyond_cap: Option<Box<BeyondCap>>,
+}
+
+impl Default for SourceTable {
+    fn default() -> Self {
+        SourceTable::with_cap(DEFAULT_SOURCE_CAP)
+    }
 }
 
 impl SourceTable {
-    /// Counts `packet` for its source; `vector_bit` is the vector it was counted under.
+    pub fn with_cap(cap: usize) -> SourceTable {
+        SourceTable {
+            by_address: HashMap::default(),
+            cap,
+            beyond_cap: None,
+        }
+    }
+
     /// Counts `packet` for its source and gives the source's record, for the caller to add
-    /// the vector the packet was counted under (`SourceStats::vectors`).
-    pub fn observe(&mut self, packet: &Packet) -> &mut SourceStats {
-        let stats = self.by_address.entry(packet.src).or_default();
+    /// the vector the packet was counted under (`SourceStats::vectors`); `None` for a new
+    /// source once the table holds `cap` sources (counted in `beyond_cap` instead).
+    pub fn observe(&mut self, packet: &Packet) -> Option<&mut SourceStats> {
+        let kept = self.by_address.len();
+        let stats = match self.by_address.entry(packet.src) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) if kept < self.cap => entry.insert(SourceStats::default()),
+            Entry::Vacant(_) => {
+                self.beyond_cap.get_or_insert_default().record(
+                    packet.src,
+                    1,
+                    u64::from(packet.wire_len),
+                );
+                return None;
+            }
+        };
         match stats.first_destination {
             None => stats.first_destination = Some(packet.dst),
             Some(first) if first != packet.dst => stats.other_destinations = true,
@@ -107,7 +184,7 @@ impl SourceTable {
         stats.bytes += u64::from(packet.wire_len);
         stats.span.observe(packet.timestamp_ns);
         stats.ttls.insert(packet.ttl);
-        stats
+        Some(stats)
     }
 
     /// Whether `address` completed a TCP handshake so far.
@@ -117,9 +194,25 @@ impl SourceTable {
             .is_some_and(|stats| stats.validated)
     }
 
+    /// Adds another table, keeping this one's cap: the other's sources that do not fit go to
+    /// `beyond_cap` with their totals.
     pub fn merge(&mut self, other: &SourceTable) {
         for (address, stats) in &other.by_address {
-            self.by_address.entry(*address).or_default().merge(stats);
+            let kept = self.by_address.len();
+            match self.by_address.entry(*address) {
+                Entry::Occupied(mut entry) => entry.get_mut().merge(stats),
+                Entry::Vacant(entry) if kept < self.cap => {
+                    entry.insert(*stats);
+                }
+                Entry::Vacant(_) => self.beyond_cap.get_or_insert_default().record(
+                    *address,
+                    stats.packets,
+                    stats.bytes,
+                ),
+            }
+        }
+        if let Some(theirs) = &other.beyond_cap {
+            self.beyond_cap.get_or_insert_default().merge(theirs);
         }
     }
 
@@ -208,8 +301,10 @@ impl SourceList {
 }
 
 impl PartialEq for SourceTable {
+    /// The exact part only: sketches compare by their estimates, not their bytes.
     fn eq(&self, other: &Self) -> bool {
         self.by_address == other.by_address
+            && self.beyond_cap.is_some() == other.beyond_cap.is_some()
     }
 }
 
@@ -218,6 +313,45 @@ impl Eq for SourceTable {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cap_sends_new_sources_to_the_sketches_and_merging_keeps_it() {
+        let packet = |n: u32| {
+            Packet::for_test(
+                IpAddr::from([10, 0, (n >> 8) as u8, n as u8]),
+                IpAddr::from([192, 0, 2, 1]),
+                17,
+                0,
+            )
+        };
+        let mut table = SourceTable::with_cap(3);
+        for n in 0..10u32 {
+            // Sources 0..3 are kept; the others only once the table is full.
+            let kept = table.observe(&packet(n)).is_some();
+            assert_eq!(kept, n < 3, "{n}");
+        }
+        // A kept source still counts after the cap is reached.
+        assert!(table.observe(&packet(1)).is_some());
+        assert_eq!(table.len(), 3);
+        let beyond = table.beyond_cap.as_ref().unwrap();
+        assert_eq!(
+            (beyond.packets, beyond.distinct.estimate().round()),
+            (7, 7.0)
+        );
+
+        let mut other = SourceTable::with_cap(100);
+        for n in 5..20u32 {
+            other.observe(&packet(n));
+        }
+        table.merge(&other);
+        assert_eq!(table.len(), 3);
+        let beyond = table.beyond_cap.as_ref().unwrap();
+        // 3..20 are the distinct sources past the cap: 17 of them, 7 + 15 packets.
+        assert_eq!(
+            (beyond.packets, beyond.distinct.estimate().round()),
+            (22, 17.0)
+        );
+    }
 
     #[test]
     fn sorted_list_orders_addresses_and_keeps_their_stats() {

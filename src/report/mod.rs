@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::aggregate::vectors::VectorKind;
-use crate::aggregate::{Aggregate, SourceList};
+use crate::aggregate::{Aggregate, BeyondCap, SourceList};
 use crate::assess::attribution::Attribution;
 use crate::assess::spoofing::SpoofingAssessment;
 use crate::assess::vectors::{self, BackscatterReport, IpNetwork, VectorReport, Victim};
@@ -56,8 +56,8 @@ pub struct Report {
 }
 
 pub use origin::{
-    AsnRow, BogonSummary, CountryRow, DatabaseReport, GeoipReport, SourcesReport, TopSource,
-    UNKNOWN_COUNTRY,
+    AsnRow, BeyondCapReport, BogonSummary, CountryRow, DatabaseReport, GeoipReport, SourcesReport,
+    TopSource, UNKNOWN_COUNTRY,
 };
 
 /// One body of traffic, read and enriched: the attack captures, or the baseline's.
@@ -65,6 +65,9 @@ pub struct Traffic {
     pub captures: Vec<CaptureSummary>,
     pub aggregate: Aggregate,
     pub sources: SourceList,
+    /// Sources past the cap (`--max-sources`), counted by sketches; `None` when every source
+    /// was counted one by one.
+    pub beyond_cap: Option<Box<BeyondCap>>,
     pub enrichment: Enrichment,
 }
 
@@ -160,6 +163,9 @@ impl Report {
         let mut origin = origin::build(&senders, &senders_enrichment, config.top_sources);
         origin.sources.diversity = diversity::diversity(&senders, &origin.countries);
         origin.sources.all_senders = attack.sources.len() as u64;
+        if let Some(beyond) = &attack.beyond_cap {
+            origin::add_beyond_cap(&mut origin.sources, beyond);
+        }
         if let Some(baseline) = baseline {
             let normal = origin::build(&baseline.sources, &baseline.enrichment, 0);
             origin::compare_with_baseline(&mut origin, &normal);

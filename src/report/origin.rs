@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::diversity::DiversityFields;
-use crate::aggregate::{SourceList, SourceStats};
+use crate::aggregate::sketch::SourceCardinality;
+use crate::aggregate::{BeyondCap, SourceList, SourceStats};
 use crate::enrich::countries;
 use crate::enrich::databases::{EMBEDDED_ASN_ATTRIBUTION, EMBEDDED_COUNTRY_ATTRIBUTION};
 use crate::enrich::geoip::{DatabaseSource, RecordSchema, Role};
@@ -43,6 +44,57 @@ pub struct SourcesReport {
     #[serde(flatten)]
     pub diversity: DiversityFields,
     pub top: Vec<TopSource>,
+    /// Sources past `--max-sources`, counted by sketches (then `exact` is false); `null` when
+    /// every source was counted one by one.
+    pub beyond_cap: Option<BeyondCapReport>,
+}
+
+/// The sources the table had no room for. They are in `unique` (by estimate) but in no
+/// other figure: not in countries, ASNs, diversity or spoofing, which cover the exact part.
+#[derive(Debug, Clone, Serialize)]
+pub struct BeyondCapReport {
+    /// HyperLogLog estimate of the distinct sources past the cap.
+    pub estimated_sources: u64,
+    /// Its relative standard error (1.04 / sqrt(registers)).
+    pub relative_standard_error: f64,
+    pub packets: u64,
+    pub bytes: u64,
+    /// The busiest of them (Space-Saving): `packets` may over-count by up to `error`.
+    pub busiest: Vec<BusiestBeyondCap>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BusiestBeyondCap {
+    pub ip: String,
+    pub packets: u64,
+    pub error: u64,
+}
+
+/// How many of the busiest sources past the cap the report lists.
+const BUSIEST_LISTED: usize = 20;
+
+/// Adds the sources past the cap to `unique` (by estimate) and describes them; the figures
+/// over the exact part stay as they are, and `exact` turns false.
+pub fn add_beyond_cap(sources: &mut SourcesReport, beyond: &BeyondCap) {
+    let estimated = beyond.distinct.estimate().round() as u64;
+    sources.unique += estimated;
+    sources.diversity.exact = false;
+    sources.beyond_cap = Some(BeyondCapReport {
+        estimated_sources: estimated,
+        relative_standard_error: SourceCardinality::standard_error(),
+        packets: beyond.packets,
+        bytes: beyond.bytes,
+        busiest: beyond
+            .busiest
+            .top(BUSIEST_LISTED)
+            .into_iter()
+            .map(|hitter| BusiestBeyondCap {
+                ip: hitter.address.to_string(),
+                packets: hitter.count,
+                error: hitter.error,
+            })
+            .collect(),
+    });
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -292,6 +344,7 @@ pub fn build(sources: &SourceList, enrichment: &Enrichment, top_count: usize) ->
         bogons,
         diversity: DiversityFields::default(),
         top: top_sources(sources, enrichment, top_count),
+        beyond_cap: None,
     };
     OriginSections {
         sources: sources_report,
