@@ -6,6 +6,7 @@ mod diversity;
 mod origin;
 mod summary;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -274,13 +275,13 @@ impl Report {
 /// unrelated background do not count as attack sources. (The per-source record keeps its
 /// first destination and whether there were others; a source whose first destination was not
 /// a victim counts when it sent to others too.) Without victims (no attack recognised) every
-/// source counts.
-fn attack_senders(
-    attack: &Traffic,
+/// source counts. When every source counts, the attack's own list is lent rather than copied.
+fn attack_senders<'a>(
+    attack: &'a Traffic,
     victims: &[Victim],
     explicit: &[IpNetwork],
     vector_rows: &[VectorReport],
-) -> (SourceList, Enrichment) {
+) -> (Cow<'a, SourceList>, Cow<'a, Enrichment>) {
     // Victims named with --victim count whether or not enough traffic reached them to get a
     // row of their own.
     let networks: Vec<IpNetwork> = if explicit.is_empty() {
@@ -289,7 +290,10 @@ fn attack_senders(
         explicit.to_vec()
     };
     if networks.is_empty() {
-        return (attack.sources.clone(), attack.enrichment.clone());
+        return (
+            Cow::Borrowed(&attack.sources),
+            Cow::Borrowed(&attack.enrichment),
+        );
     }
     let is_victim = |address: IpAddr| networks.iter().any(|network| network.contains(address));
 
@@ -302,14 +306,21 @@ fn attack_senders(
     let attack_kinds = if attack_kinds == 0 { !0 } else { attack_kinds };
     let addresses = attack.sources.addresses();
     let stats = attack.sources.stats();
-    let (senders, kept) = attack.sources.retain_indices(|index| {
+    let is_sender = |index: usize| {
         let (Some(&address), Some(stats)) = (addresses.get(index), stats.get(index)) else {
             return false;
         };
         !is_victim(address)
             && stats.vectors & attack_kinds != 0
             && (stats.first_destination.is_some_and(is_victim) || stats.other_destinations)
-    });
+    };
+    if (0..attack.sources.len()).all(is_sender) {
+        return (
+            Cow::Borrowed(&attack.sources),
+            Cow::Borrowed(&attack.enrichment),
+        );
+    }
+    let (senders, kept) = attack.sources.retain_indices(is_sender);
     let enrichment = Enrichment {
         origins: kept
             .iter()
@@ -318,7 +329,7 @@ fn attack_senders(
         asns: attack.enrichment.asns.clone(),
         lookup_errors: attack.enrichment.lookup_errors,
     };
-    (senders, enrichment)
+    (Cow::Owned(senders), Cow::Owned(enrichment))
 }
 
 fn span_text(span: &TimeSpan) -> (Option<String>, Option<String>) {

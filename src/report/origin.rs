@@ -193,6 +193,13 @@ impl Tally {
         self.packets += stats.packets;
         self.bytes += stats.bytes;
     }
+
+    fn merge(&mut self, other: &Tally) {
+        self.sources += other.sources;
+        self.validated += other.validated;
+        self.packets += other.packets;
+        self.bytes += other.bytes;
+    }
 }
 
 /// An ASN's counts, with what is needed to name and place it.
@@ -235,6 +242,28 @@ pub fn build(sources: &SourceList, enrichment: &Enrichment, top_count: usize) ->
     let mut by_country: BTreeMap<CountryCode, Tally> = BTreeMap::new();
     let mut by_asn: BTreeMap<u32, AsnTally> = BTreeMap::new();
     let (mut unique_ipv4, mut unique_ipv6, mut without_asn) = (0, 0, 0);
+    // Sources come in address order, and neighbouring addresses mostly share their country and
+    // ASN: a run of them is tallied on its own and added to the maps once, not per source.
+    let mut run: Option<(CountryCode, Option<u32>, Tally)> = None;
+    let mut end_run = |country: CountryCode, asn: Option<u32>, tally: &Tally| {
+        by_country.entry(country).or_default().merge(tally);
+        match asn {
+            Some(asn) => {
+                let entry = by_asn.entry(asn).or_insert_with(|| {
+                    let details = enrichment.asn(asn);
+                    AsnTally {
+                        tally: Tally::default(),
+                        org: details.and_then(|details| details.org.clone()),
+                        category: details.map_or(AsnCategory::Unknown, |details| details.category),
+                        sources_by_country: BTreeMap::new(),
+                    }
+                });
+                entry.tally.merge(tally);
+                *entry.sources_by_country.entry(country).or_default() += tally.sources;
+            }
+            None => without_asn += tally.sources,
+        }
+    };
     for (index, (address, stats)) in sources.addresses().iter().zip(sources.stats()).enumerate() {
         if address.is_ipv4() {
             unique_ipv4 += 1;
@@ -250,23 +279,23 @@ pub fn build(sources: &SourceList, enrichment: &Enrichment, top_count: usize) ->
         }
         located.add(stats);
         let country = origin.country.unwrap_or(CountryCode::UNKNOWN);
-        by_country.entry(country).or_default().add(stats);
-        match origin.asn {
-            Some(asn) => {
-                let entry = by_asn.entry(asn).or_insert_with(|| {
-                    let details = enrichment.asn(asn);
-                    AsnTally {
-                        tally: Tally::default(),
-                        org: details.and_then(|details| details.org.clone()),
-                        category: details.map_or(AsnCategory::Unknown, |details| details.category),
-                        sources_by_country: BTreeMap::new(),
-                    }
-                });
-                entry.tally.add(stats);
-                *entry.sources_by_country.entry(country).or_default() += 1;
+        match &mut run {
+            Some((run_country, run_asn, tally))
+                if *run_country == country && *run_asn == origin.asn =>
+            {
+                tally.add(stats);
             }
-            None => without_asn += 1,
+            _ => {
+                let mut tally = Tally::default();
+                tally.add(stats);
+                if let Some((country, asn, tally)) = run.replace((country, origin.asn, tally)) {
+                    end_run(country, asn, &tally);
+                }
+            }
         }
+    }
+    if let Some((country, asn, tally)) = run {
+        end_run(country, asn, &tally);
     }
 
     let mut countries: Vec<CountryRow> = by_country
