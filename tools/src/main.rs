@@ -1,8 +1,9 @@
 //! Developer tools for whence, kept out of the user binary: takes subcommands and gives
 //! `synth-capture` (large synthetic captures for the ingest benchmark), `scenario` (an attack
 //! scenario's capture with its ground truth), `samples` (regenerates `samples/`),
-//! `build-asn-db` (the ASN MaxMind DB from ip-location-db CSVs) and `pack-default-dbs`
-//! (regenerates the embedded `data/geoip/` in one command).
+//! `build-asn-db` (the ASN MaxMind DB from ip-location-db CSVs), `pack-default-dbs`
+//! (regenerates the embedded `data/geoip/` in one command) and `world-map` (regenerates
+//! `data/worlddata/world-map.tsv`, the HTML report's map).
 
 mod asn_db;
 mod pack;
@@ -11,9 +12,10 @@ mod synth;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use whence_tools::scenario::{self, Geo, Options, Scale};
+use whence_tools::world_map;
 
 #[derive(Parser)]
 #[command(name = "whence-tools", about = "Developer tools for whence")]
@@ -108,6 +110,23 @@ enum Command {
         /// Metadata build_epoch of the ASN database [default: the country database's].
         #[arg(long)]
         build_epoch: Option<u64>,
+    },
+    /// Regenerate data/worlddata/world-map.tsv: each country's outline as an SVG path (Equal
+    /// Earth, simplified), keyed by ISO 3166-1 alpha-2 code.
+    WorldMap {
+        /// Natural Earth outlines as TopoJSON with a `countries` object (world-atlas
+        /// countries-110m.json).
+        #[arg(long)]
+        topology: PathBuf,
+        /// ISO 3166-1 [alpha-2, alpha-3, numeric] rows as JSON (iso3166-codes.json).
+        #[arg(long)]
+        codes: PathBuf,
+        /// Output file [default: the repository's data/worlddata/world-map.tsv].
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+        /// Douglas–Peucker tolerance in viewBox units (the map is 1000 wide).
+        #[arg(long, default_value_t = world_map::DEFAULT_TOLERANCE)]
+        tolerance: f64,
     },
 }
 
@@ -228,6 +247,41 @@ fn main() -> Result<()> {
                 println!("{}: {size} bytes", path.display());
             }
             println!("total {:.2?}", started.elapsed());
+            Ok(())
+        }
+        Command::WorldMap {
+            topology,
+            codes,
+            output,
+            tolerance,
+        } => {
+            let read = |path: &PathBuf| {
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))
+            };
+            let map = world_map::build(&read(&topology)?, &read(&codes)?, tolerance)
+                .with_context(|| format!("{} with {}", topology.display(), codes.display()))?;
+            let output = output.unwrap_or_else(|| {
+                let tools = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+                tools
+                    .parent()
+                    .unwrap_or(tools)
+                    .join("data/worlddata/world-map.tsv")
+            });
+            let text = map.to_tsv();
+            pack::write_atomically(&output, text.as_bytes())?;
+            for feature in &map.unmatched {
+                eprintln!("warning: no ISO 3166-1 code for feature {feature}; not drawn");
+            }
+            println!(
+                "{}: {} countries, {} bytes, viewBox 0 0 {} {}, {} rings dropped by rounding",
+                output.display(),
+                map.paths.len(),
+                text.len(),
+                world_map::WIDTH,
+                map.height,
+                map.dropped_rings
+            );
             Ok(())
         }
     }
