@@ -3,7 +3,11 @@
 
 Generates (once) a synthetic pcap of about SIZE MB under bench-data/, warms the page cache,
 then runs each tool REPEAT times and prints wall time, MB/s, Mpackets/s and peak RSS side by
-side. Run by hand, not in CI:  python3 benches/ingest.py [--size-mb 1000] [--profile mixed|syn]
+side. Run by hand, not in CI:  python3 benches/ingest.py [--size-mb 1000] [--profile mixed|syn|botnet]
+
+Profiles: `mixed` (a multi-vector mix, every packet from a new random source: the worst case
+for per-source state), `syn` (minimum-size SYNs, likewise all-distinct sources), `botnet` (the
+mixed traffic from a fixed population of 50,000 sources, the usual shape of a real attack).
 
 "whence ingest+decode" is the capture and decode stages alone (examples/ingest.rs: reading,
 SHA-256, framing, header decoding, packet totals); "whence report" is the whole report
@@ -55,7 +59,7 @@ def run_measured(command, keep_output=False):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mb", type=int, default=1000)
-    parser.add_argument("--profile", choices=["mixed", "syn"], default="mixed")
+    parser.add_argument("--profile", choices=["mixed", "syn", "botnet"], default="mixed")
     parser.add_argument("--repeat", type=int, default=3, help="runs per tool; the best is shown")
     parser.add_argument("--skip-peers", action="store_true", help="only measure whence")
     args = parser.parse_args()

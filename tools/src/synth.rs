@@ -3,7 +3,10 @@
 //!
 //! `mixed` follows what a mitigation capture of a multi-vector attack looks like: many small
 //! SYN-flood frames, full-size DNS amplification answers (with fragments), mid-size UDP, and
-//! some TCP data; `syn` is minimum-size SYN frames only, the worst case per byte.
+//! some TCP data, every packet from a new random (spoofed-looking) source; `syn` is
+//! minimum-size SYN frames only, the worst case per byte. `botnet` is the `mixed` mix sent by a
+//! fixed population of `BOTNET_SOURCES` addresses, as a botnet or a reflector pool sends it: the
+//! per-source state stays small while the packets keep coming.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -15,7 +18,11 @@ use anyhow::{Context, Result};
 pub enum Profile {
     Mixed,
     Syn,
+    Botnet,
 }
+
+/// Distinct sources of the `botnet` profile: a large botnet's share of one capture.
+pub const BOTNET_SOURCES: u64 = 50_000;
 
 pub struct Written {
     pub packets: u64,
@@ -63,12 +70,22 @@ pub fn write_capture(
     while written.bytes < target_bytes {
         frame.clear();
         let roll = rng.next() % 100;
+        let source = match profile {
+            Profile::Botnet => bot(rng.next() % BOTNET_SOURCES),
+            Profile::Mixed | Profile::Syn => random_source(&mut rng),
+        };
         match profile {
-            Profile::Syn => syn_frame(&mut frame, &mut rng),
-            Profile::Mixed if roll < 60 => syn_frame(&mut frame, &mut rng),
-            Profile::Mixed if roll < 80 => dns_answer_frame(&mut frame, &mut rng),
-            Profile::Mixed if roll < 90 => udp_frame(&mut frame, &mut rng, 512),
-            Profile::Mixed => tcp_data_frame(&mut frame, &mut rng),
+            Profile::Syn => syn_frame(&mut frame, &mut rng, source),
+            Profile::Mixed | Profile::Botnet if roll < 60 => {
+                syn_frame(&mut frame, &mut rng, source)
+            }
+            Profile::Mixed | Profile::Botnet if roll < 80 => {
+                dns_answer_frame(&mut frame, &mut rng, source)
+            }
+            Profile::Mixed | Profile::Botnet if roll < 90 => {
+                udp_frame(&mut frame, &mut rng, 512, source)
+            }
+            Profile::Mixed | Profile::Botnet => tcp_data_frame(&mut frame, &mut rng, source),
         }
         let mut record = [0u8; 16];
         record[0..4].copy_from_slice(&((time_us / 1_000_000) as u32).to_le_bytes());
@@ -127,9 +144,16 @@ fn random_source(rng: &mut Rng) -> [u8; 4] {
     (rng.next() as u32).to_be_bytes()
 }
 
-fn syn_frame(frame: &mut Vec<u8>, rng: &mut Rng) {
+/// The address of bot number `index`: spread over the address space, the same every run.
+fn bot(index: u64) -> [u8; 4] {
+    let mut z = index.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    ((z ^ (z >> 31)) as u32).to_be_bytes()
+}
+
+fn syn_frame(frame: &mut Vec<u8>, rng: &mut Rng, source: [u8; 4]) {
     ethernet(frame);
-    let source = random_source(rng);
     ipv4(frame, rng, 6, 20, source, 0x4000);
     let port = rng.next() as u16;
     frame.extend_from_slice(&port.to_be_bytes());
@@ -140,9 +164,8 @@ fn syn_frame(frame: &mut Vec<u8>, rng: &mut Rng) {
     frame.resize(60, 0);
 }
 
-fn dns_answer_frame(frame: &mut Vec<u8>, rng: &mut Rng) {
+fn dns_answer_frame(frame: &mut Vec<u8>, rng: &mut Rng, source: [u8; 4]) {
     ethernet(frame);
-    let source = random_source(rng);
     // One in three is a later fragment of a large answer.
     if rng.next().is_multiple_of(3) {
         ipv4(frame, rng, 17, 1480, source, 0x00b9);
@@ -158,9 +181,8 @@ fn dns_answer_frame(frame: &mut Vec<u8>, rng: &mut Rng) {
     }
 }
 
-fn udp_frame(frame: &mut Vec<u8>, rng: &mut Rng, payload: usize) {
+fn udp_frame(frame: &mut Vec<u8>, rng: &mut Rng, payload: usize, source: [u8; 4]) {
     ethernet(frame);
-    let source = random_source(rng);
     ipv4(frame, rng, 17, 8 + payload, source, 0);
     frame.extend_from_slice(&(rng.next() as u16).to_be_bytes());
     frame.extend_from_slice(&80u16.to_be_bytes());
@@ -169,9 +191,8 @@ fn udp_frame(frame: &mut Vec<u8>, rng: &mut Rng, payload: usize) {
     frame.resize(frame.len() + payload, 0x5a);
 }
 
-fn tcp_data_frame(frame: &mut Vec<u8>, rng: &mut Rng) {
+fn tcp_data_frame(frame: &mut Vec<u8>, rng: &mut Rng, source: [u8; 4]) {
     ethernet(frame);
-    let source = random_source(rng);
     let request = b"GET / HTTP/1.1\r\nHost: victim.example\r\nUser-Agent: bench\r\n\r\n";
     ipv4(frame, rng, 6, 20 + request.len(), source, 0x4000);
     frame.extend_from_slice(&(rng.next() as u16).to_be_bytes());
