@@ -3,6 +3,9 @@
 //! After an intended change, rewrite them with `WHENCE_UPDATE_GOLDEN=1 cargo test --test golden`
 //! and review the diff.
 
+// A test fails loudly on anything unexpected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::Path;

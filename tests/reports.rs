@@ -1,6 +1,9 @@
 //! End-to-end runs of the rendered formats: format plumbing, templates (override, export,
 //! strict mode), hostile strings from a database, victim anonymisation, determinism.
 
+// A test fails loudly on anything unexpected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::{Path, PathBuf};
