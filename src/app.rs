@@ -5,12 +5,12 @@ use anyhow::{Context, Result};
 
 use crate::aggregate::{Aggregate, SourceTable};
 use crate::capture::{self, CaptureSummary, InputSource};
-use crate::cli::{Cli, Command, GeoipCommand, ReportArgs};
-use crate::config::{self, Config};
+use crate::cli::{Cli, Command, GeoipCommand, ReportArgs, TemplatesCommand};
+use crate::config::{self, Config, OutputPlan};
 use crate::decode;
 use crate::enrich::{self, GeoDatabases};
 use crate::output;
-use crate::render::lookup;
+use crate::render::{self, lookup, templates::TemplateSet};
 use crate::report::{self, Report, ReportInputs, Traffic};
 
 /// How a run ended; `main` turns it into the exit status.
@@ -31,6 +31,12 @@ pub fn run(cli: Cli, command_line: Vec<String>) -> Result<Outcome> {
             let databases = GeoDatabases::resolve(&config::database_options(&args.databases))?;
             let text = lookup::render(&args.addresses, &databases, args.json)?;
             output::write_stdout(text.as_bytes())?;
+            Ok(Outcome::Success)
+        }
+        Command::Templates(TemplatesCommand::Export(args)) => {
+            for path in TemplateSet::export_builtin(&args.directory, args.force)? {
+                output::diagnostic("note", "templates", &format!("wrote {}", path.display()));
+            }
             Ok(Outcome::Success)
         }
     }
@@ -54,21 +60,52 @@ fn run_report(args: &ReportArgs, command_line: Vec<String>) -> Result<Outcome> {
     if !attack.captures.iter().any(CaptureSummary::was_readable) {
         return Ok(Outcome::Failed);
     }
-    let report = Report::build(&ReportInputs {
+    let mut report = Report::build(&ReportInputs {
         config: &config,
         attack: &attack,
         baseline: baseline.as_ref(),
         databases: &databases,
     });
-    let rendered = report::to_json(&report).context("cannot serialise the report")?;
-    match &config.output {
-        Some(path) => output::write_file_atomically(path, rendered.as_bytes())?,
-        None => output::write_stdout(rendered.as_bytes())?,
+    if config.anonymize_victims {
+        report::anonymize_victims(&mut report);
     }
+    write_reports(&config, &report)?;
     if captures.clone().any(|input| input.error.is_some()) {
         Ok(Outcome::SomeInputsFailed)
     } else {
         Ok(Outcome::Success)
+    }
+}
+
+/// Renders the report in each format asked for and writes it where the plan says.
+fn write_reports(config: &Config, report: &Report) -> Result<()> {
+    match &config.output {
+        OutputPlan::Stdout(format) => {
+            let text = render::render(report, *format, &config.render)?;
+            output::write_stdout(text.as_bytes())
+        }
+        OutputPlan::File { path, format } => {
+            let text = render::render(report, *format, &config.render)?;
+            output::write_file_atomically(path, text.as_bytes())
+        }
+        OutputPlan::Directory { directory, formats } => {
+            std::fs::create_dir_all(directory)
+                .with_context(|| format!("cannot create {}", directory.display()))?;
+            let stem = report::file_stem(report);
+            let evidence: Vec<InputSource> = config
+                .inputs
+                .iter()
+                .chain(&config.baseline)
+                .cloned()
+                .collect();
+            for format in formats {
+                let path = directory.join(format!("{stem}.{}", format.extension()));
+                config::refuse_output_over_input(&path, &evidence)?;
+                let text = render::render(report, *format, &config.render)?;
+                output::write_file_atomically(&path, text.as_bytes())?;
+            }
+            Ok(())
+        }
     }
 }
 

@@ -10,6 +10,9 @@ Examples:
   whence report attack.pcap --baseline normal-day.pcap --victim 203.0.113.10 --tz Europe/Berlin
   whence report samples/http-get-flood.pcapng --claim country:DE --claim asn:AS24940
   whence report capture.pcapng.gz -o report.json
+  whence report samples/two-waves.pcap --format md,html,json -o reports/
+  whence report attack.pcap --format html --anonymize-victim -o incident.html
+  whence templates export my-templates/
   tcpdump -i eth0 -w - | whence report -
   whence report sensor-a/*.pcap sensor-b/*.pcapng.zst
   whence report attack.pcap --geoip-db GeoLite2-Country.mmdb --geoip-db GeoLite2-ASN.mmdb
@@ -30,6 +33,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run: boxing buys nothing
 pub enum Command {
     /// Read one or more captures and report on them.
     ///
@@ -42,6 +46,28 @@ pub enum Command {
     /// GeoIP and ASN database tools.
     #[command(subcommand)]
     Geoip(GeoipCommand),
+
+    /// The report templates built into whence.
+    #[command(subcommand)]
+    Templates(TemplatesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplatesCommand {
+    /// Write the built-in templates (report.md.hbs, summary.md.hbs, report.html.hbs and
+    /// partials/) into DIR, as a starting point for `--template-dir`.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// Directory to write the templates into (created if missing).
+    #[arg(value_name = "DIR")]
+    pub directory: PathBuf,
+
+    /// Overwrite templates that already exist in DIR.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,14 +119,43 @@ pub struct ReportArgs {
     #[arg(required = true, value_name = "CAPTURE")]
     pub captures: Vec<PathBuf>,
 
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
-    pub format: ReportFormat,
+    /// Report format, or several separated by commas (then `-o` names a directory). Without
+    /// it: inferred from the extension of `-o FILE` (.md, .html/.htm, .json, .txt for summary;
+    /// others give json), else `md` when standard output is a terminal and `json` otherwise.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "FORMAT[,FORMAT...]"
+    )]
+    pub format: Vec<ReportFormat>,
 
     /// Write the report to FILE (atomically: a temporary file renamed into place) instead of
-    /// standard output. Refused if FILE is one of the inputs.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    /// standard output. With several formats, or when it is an existing directory, a directory:
+    /// each report is named `<capture>-<first packet, YYYYMMDDTHHMMSSZ>.<ext>`. Refused if a
+    /// file written would be one of the inputs.
+    #[arg(short = 'o', long = "output", value_name = "FILE|DIR")]
     pub output: Option<PathBuf>,
+
+    /// Most rows in each table of the md and html reports (countries, ASNs, sources, ...); the
+    /// JSON report always has every row.
+    #[arg(long, value_name = "N", default_value_t = 15)]
+    pub max_rows: usize,
+
+    /// A Handlebars template replacing the built-in one of the chosen (single) format.
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+
+    /// A directory of templates: files named like the built-in ones (report.md.hbs,
+    /// summary.md.hbs, report.html.hbs, partials/*.hbs) replace them. See
+    /// `whence templates export`.
+    #[arg(long, value_name = "DIR")]
+    pub template_dir: Option<PathBuf>,
+
+    /// Show the victims as victim-1, victim-2, ... instead of their addresses, in every format
+    /// (JSON too), the headline and the BPF filters, so a report can be shared outside.
+    #[arg(long)]
+    pub anonymize_victim: bool,
 
     /// The attacked address or prefix (IP or IP/len, repeatable). By default the victims are
     /// the destinations that received the bulk of the attack traffic.
@@ -139,8 +194,37 @@ pub struct ReportArgs {
     pub databases: DatabaseArgs,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
 pub enum ReportFormat {
+    /// GitHub-flavoured Markdown: the full report, for tickets, wikis and TheHive.
+    Md,
+    /// A short Markdown summary (about 25 lines) for a ticket comment.
+    Summary,
+    /// One self-contained HTML file with charts; prints well.
+    Html,
     /// The report model as pretty-printed JSON (schema `whence.report/1`).
     Json,
+}
+
+impl ReportFormat {
+    /// The file extension reports of this format are written with.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ReportFormat::Md => "md",
+            ReportFormat::Summary => "txt",
+            ReportFormat::Html => "html",
+            ReportFormat::Json => "json",
+        }
+    }
+
+    /// The format a file name asks for, if its extension is one whence knows.
+    pub fn from_extension(extension: &str) -> Option<ReportFormat> {
+        match extension.to_ascii_lowercase().as_str() {
+            "md" | "markdown" => Some(ReportFormat::Md),
+            "txt" => Some(ReportFormat::Summary),
+            "html" | "htm" => Some(ReportFormat::Html),
+            "json" => Some(ReportFormat::Json),
+            _ => None,
+        }
+    }
 }

@@ -11,6 +11,7 @@ use crate::capture::InputSource;
 use crate::cli::{DatabaseArgs, ReportArgs, ReportFormat};
 use crate::enrich::DatabaseOptions;
 use crate::enrich::databases::DIRECTORY_VARIABLE;
+use crate::render::templates::TemplateSet;
 
 /// Everything `report` needs, checked.
 #[derive(Debug, Clone)]
@@ -18,8 +19,12 @@ pub struct Config {
     pub inputs: Vec<InputSource>,
     /// Captures of normal traffic to compare origins with.
     pub baseline: Vec<InputSource>,
-    pub format: ReportFormat,
-    pub output: Option<PathBuf>,
+    /// Where the report goes, in which format(s).
+    pub output: OutputPlan,
+    /// How rendered (md, summary, html) reports look.
+    pub render: RenderOptions,
+    /// Replace victims' addresses with `victim-N` everywhere (`--anonymize-victim`).
+    pub anonymize_victims: bool,
     /// The command line as given, recorded in the report.
     pub command_line: Vec<String>,
     /// Seconds since the Unix epoch the report says it was generated at: `SOURCE_DATE_EPOCH`
@@ -38,12 +43,92 @@ pub struct Config {
     pub source_cap: usize,
 }
 
+/// Where the report is written and in which format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputPlan {
+    Stdout(ReportFormat),
+    File {
+        path: PathBuf,
+        format: ReportFormat,
+    },
+    /// One file per format, named after the first capture and its first packet.
+    Directory {
+        directory: PathBuf,
+        formats: Vec<ReportFormat>,
+    },
+}
+
+impl OutputPlan {
+    /// Decides from `--format` (possibly several), `-o` and whether standard output is a
+    /// terminal (people get Markdown, pipes get JSON).
+    pub fn resolve(
+        formats: &[ReportFormat],
+        output: Option<&Path>,
+        stdout_is_terminal: bool,
+    ) -> Result<OutputPlan> {
+        let mut formats = formats.to_vec();
+        formats.sort_unstable();
+        formats.dedup();
+        let Some(path) = output else {
+            return match formats.as_slice() {
+                [] if stdout_is_terminal => Ok(OutputPlan::Stdout(ReportFormat::Md)),
+                [] => Ok(OutputPlan::Stdout(ReportFormat::Json)),
+                [format] => Ok(OutputPlan::Stdout(*format)),
+                _ => bail!("several formats are written into a directory: give -o DIR"),
+            };
+        };
+        if formats.len() > 1 || path.is_dir() {
+            if formats.is_empty() {
+                formats.push(ReportFormat::Json);
+            }
+            return Ok(OutputPlan::Directory {
+                directory: path.to_path_buf(),
+                formats,
+            });
+        }
+        let format = formats.first().copied().unwrap_or_else(|| {
+            path.extension()
+                .and_then(|extension| ReportFormat::from_extension(&extension.to_string_lossy()))
+                .unwrap_or(ReportFormat::Json)
+        });
+        Ok(OutputPlan::File {
+            path: path.to_path_buf(),
+            format,
+        })
+    }
+
+    /// Every format this plan writes.
+    pub fn formats(&self) -> Vec<ReportFormat> {
+        match self {
+            OutputPlan::Stdout(format) | OutputPlan::File { format, .. } => vec![*format],
+            OutputPlan::Directory { formats, .. } => formats.clone(),
+        }
+    }
+}
+
+/// What rendered reports need besides the report: templates (built-in or the user's, already
+/// checked to compile), the time zone and how long tables get.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    pub templates: TemplateSet,
+    /// Canonical IANA name of the zone times are shown in.
+    pub timezone: String,
+    /// Most rows per table (`--max-rows`).
+    pub max_rows: usize,
+}
+
 impl Config {
     pub fn from_report_args(
         args: &ReportArgs,
         command_line: Vec<String>,
         source_date_epoch: Option<String>,
     ) -> Result<Config> {
+        use std::io::IsTerminal;
+        let output = OutputPlan::resolve(
+            &args.format,
+            args.output.as_deref(),
+            std::io::stdout().is_terminal(),
+        )?;
         let inputs: Vec<InputSource> = args
             .captures
             .iter()
@@ -63,9 +148,22 @@ impl Config {
         {
             bail!("standard input (`-`) can be given only once");
         }
-        if let Some(output) = &args.output {
-            refuse_output_over_input(output, &all_inputs)?;
+        if let OutputPlan::File { path, .. } = &output {
+            refuse_output_over_input(path, &all_inputs)?;
         }
+        // Directory outputs are checked file by file when their names are known.
+        let template_format = match (&args.template, output.formats().as_slice()) {
+            (None, _) => None,
+            (Some(_), [ReportFormat::Json]) => bail!("--template: JSON has no template"),
+            (Some(_), [format]) => Some(*format),
+            (Some(_), _) => bail!("--template replaces one format's template: give one --format"),
+        };
+        let templates = TemplateSet::load(
+            args.template.as_deref().zip(template_format),
+            args.template_dir.as_deref(),
+        )?;
+        let timezone = crate::assess::waves::validate_timezone(&args.timezone)
+            .map_err(|message| anyhow::anyhow!("--tz: {message}"))?;
         let generated_at = match source_date_epoch {
             Some(text) => text.trim().parse::<i64>().with_context(|| {
                 format!("SOURCE_DATE_EPOCH must be whole seconds since 1970, not {text:?}")
@@ -75,8 +173,13 @@ impl Config {
         Ok(Config {
             inputs,
             baseline,
-            format: args.format,
-            output: args.output.clone(),
+            output,
+            render: RenderOptions {
+                templates,
+                timezone: timezone.clone(),
+                max_rows: args.max_rows,
+            },
+            anonymize_victims: args.anonymize_victim,
             command_line,
             generated_at,
             databases: database_options(&args.databases),
@@ -98,8 +201,7 @@ impl Config {
                         .map_err(|error| anyhow::anyhow!("--claim {text}: {error}"))
                 })
                 .collect::<Result<_>>()?,
-            timezone: crate::assess::waves::validate_timezone(&args.timezone)
-                .map_err(|message| anyhow::anyhow!("--tz: {message}"))?,
+            timezone,
         })
     }
 }
@@ -121,7 +223,7 @@ pub fn database_options(args: &DatabaseArgs) -> DatabaseOptions {
 }
 
 /// Evidence is never overwritten: the output may not be (a link to) any input file.
-fn refuse_output_over_input(output: &Path, inputs: &[InputSource]) -> Result<()> {
+pub fn refuse_output_over_input(output: &Path, inputs: &[InputSource]) -> Result<()> {
     let Ok(output_real) = output.canonicalize() else {
         // The output does not exist yet, so it is no input.
         return Ok(());
@@ -140,4 +242,53 @@ fn refuse_output_over_input(output: &Path, inputs: &[InputSource]) -> Result<()>
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_format_follows_the_terminal() {
+        assert_eq!(
+            OutputPlan::resolve(&[], None, true).unwrap(),
+            OutputPlan::Stdout(ReportFormat::Md)
+        );
+        assert_eq!(
+            OutputPlan::resolve(&[], None, false).unwrap(),
+            OutputPlan::Stdout(ReportFormat::Json)
+        );
+        assert_eq!(
+            OutputPlan::resolve(&[ReportFormat::Html], None, true).unwrap(),
+            OutputPlan::Stdout(ReportFormat::Html)
+        );
+    }
+
+    #[test]
+    fn the_file_extension_chooses_the_format_unless_one_is_given() {
+        let plan = |formats: &[ReportFormat], name: &str| {
+            OutputPlan::resolve(formats, Some(Path::new(name)), false)
+                .unwrap()
+                .formats()
+        };
+        assert_eq!(plan(&[], "r.md"), [ReportFormat::Md]);
+        assert_eq!(plan(&[], "r.HTM"), [ReportFormat::Html]);
+        assert_eq!(plan(&[], "r.txt"), [ReportFormat::Summary]);
+        assert_eq!(plan(&[], "r.json"), [ReportFormat::Json]);
+        assert_eq!(plan(&[], "r.out"), [ReportFormat::Json]);
+        assert_eq!(plan(&[ReportFormat::Md], "r.json"), [ReportFormat::Md]);
+    }
+
+    #[test]
+    fn several_formats_need_a_directory() {
+        let formats = [ReportFormat::Json, ReportFormat::Md, ReportFormat::Md];
+        assert!(OutputPlan::resolve(&formats, None, false).is_err());
+        assert_eq!(
+            OutputPlan::resolve(&formats, Some(Path::new("out")), false).unwrap(),
+            OutputPlan::Directory {
+                directory: PathBuf::from("out"),
+                formats: vec![ReportFormat::Md, ReportFormat::Json],
+            }
+        );
+    }
 }

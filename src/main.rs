@@ -8,8 +8,14 @@ use whence::cli::Cli;
 use whence::output;
 
 fn main() -> ExitCode {
-    let command_line: Vec<String> = std::env::args_os()
-        .map(|arg| arg.to_string_lossy().into_owned())
+    // The report records the program as `whence`, not the path it was run from: the path says
+    // nothing about the evidence and would make reports differ between machines.
+    let command_line: Vec<String> = std::iter::once("whence".to_string())
+        .chain(
+            std::env::args_os()
+                .skip(1)
+                .map(|arg| arg.to_string_lossy().into_owned()),
+        )
         .collect();
     let cli = Cli::parse();
     match app::run(cli, command_line) {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::OnceLock;
 
-use super::xml_escape;
+use super::escape::xml as xml_escape;
 use crate::enrich::countries;
 
 const WORLD_MAP_TSV: &str = include_str!(concat!(

@@ -1,15 +1,39 @@
-//! Rendering: turns the report model (and lookups) into text for people.
+//! Rendering: turns the report model (and lookups) into text for people: Markdown, the
+//! ticket summary and HTML through Handlebars templates, JSON through serde.
 
+pub mod charts;
+pub mod context;
+pub mod escape;
+pub mod figures;
 pub mod lookup;
 pub mod map;
+pub mod templates;
+
+use anyhow::{Context as _, Result};
+
+use crate::cli::ReportFormat;
+use crate::config::RenderOptions;
+use crate::report::{self, Report};
+
+/// The report in one format.
+pub fn render(report: &Report, format: ReportFormat, options: &RenderOptions) -> Result<String> {
+    match format {
+        ReportFormat::Json => report::to_json(report).context("cannot serialise the report"),
+        ReportFormat::Md | ReportFormat::Summary | ReportFormat::Html => {
+            let context = context::RenderContext::new(report, format, options);
+            templates::render(&options.templates, format, &options.timezone, &context)
+        }
+    }
+}
 
 /// Text from a capture or a database, made safe for a terminal: control characters (ANSI
-/// escape sequences start with one) are shown escaped instead of being obeyed, so a crafted
-/// organisation name cannot rewrite the analyst's screen.
+/// escape sequences start with one) and the Unicode bidirectional controls (which reorder what
+/// is displayed, as in "Trojan Source", CVE-2021-42574) are shown escaped instead of being
+/// obeyed, so a crafted organisation name cannot rewrite the analyst's screen.
 pub fn terminal_safe(text: &str) -> String {
     let mut safe = String::with_capacity(text.len());
     for character in text.chars() {
-        if character.is_control() {
+        if character.is_control() || is_bidi_control(character) {
             safe.extend(character.escape_default());
         } else {
             safe.push(character);
@@ -18,26 +42,11 @@ pub fn terminal_safe(text: &str) -> String {
     safe
 }
 
-/// Text made safe inside XML or HTML, in element content and in quoted attribute values alike:
-/// the five characters with a meaning there become entities, so a title or a country name taken
-/// from input cannot open a tag or leave an attribute. Control characters XML forbids become
-/// U+FFFD, so hostile text cannot make the document unreadable either.
-pub fn xml_escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            // XML 1.0 allows no other control character, not even as an entity.
-            '\t' | '\n' | '\r' => escaped.push(character),
-            control if control.is_control() => escaped.push('\u{fffd}'),
-            other => escaped.push(other),
-        }
-    }
-    escaped
+fn is_bidi_control(character: char) -> bool {
+    matches!(
+        character,
+        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
 #[cfg(test)]
@@ -48,15 +57,6 @@ mod tests {
     fn control_characters_are_shown_not_obeyed() {
         assert_eq!(terminal_safe("a\u{1b}[2Jb\n"), "a\\u{1b}[2Jb\\n");
         assert_eq!(terminal_safe("plain café"), "plain café");
-    }
-
-    #[test]
-    fn markup_characters_become_entities() {
-        assert_eq!(
-            xml_escape(r#"<a href="x">Tom & 'Jerry'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
-        );
-        assert_eq!(xml_escape("Côte d’Ivoire\n"), "Côte d’Ivoire\n");
-        assert_eq!(xml_escape("a\u{0}\u{1b}b"), "a\u{fffd}\u{fffd}b");
+        assert_eq!(terminal_safe("a\u{202e}b"), "a\\u{202e}b");
     }
 }

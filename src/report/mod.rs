@@ -1,6 +1,7 @@
 //! The report model: one serde tree that JSON prints as is and every template renders. Field
 //! names follow `shared/design/report-contract.md` (schema `whence.report/1`).
 
+mod anonymize;
 mod attribution;
 mod diversity;
 mod origin;
@@ -24,6 +25,8 @@ use crate::decode::link_type_name;
 use crate::enrich::{CountryCode, Enrichment, GeoDatabases};
 use crate::timestamp::{TimeSpan, format_rfc3339};
 use summary::{Summary, SummaryInputs};
+
+pub use anonymize::{anonymize_victims, file_stem};
 
 pub const SCHEMA: &str = "whence.report/1";
 
