@@ -103,7 +103,8 @@ pub fn bar_chart_svg(title: &str, rows: &[(String, u64)]) -> String {
         return String::new();
     }
     let row_height = 20.0;
-    let (label_width, value_width) = (250.0, 60.0);
+    // 32 characters of 12-px text fit in 280 px even in capitals (about 8 px each).
+    let (label_width, value_width) = (280.0, 60.0);
     let bar_space = WIDTH - label_width - value_width;
     let height = rows.len() as f64 * row_height + 4.0;
     let mut svg = format!(
@@ -113,8 +114,8 @@ pub fn bar_chart_svg(title: &str, rows: &[(String, u64)]) -> String {
     for (index, (label, value)) in rows.iter().enumerate() {
         let y = index as f64 * row_height + 2.0;
         let width = (*value as f64 / max as f64 * bar_space).max(1.0);
-        let shown: String = if label.chars().count() > 36 {
-            label.chars().take(35).chain(['…']).collect()
+        let shown: String = if label.chars().count() > 32 {
+            label.chars().take(31).chain(['…']).collect()
         } else {
             label.clone()
         };
