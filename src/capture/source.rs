@@ -9,6 +9,7 @@ use std::fs::File;
 use std::io::{self, Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::hasher::Hasher;
 use serde::Serialize;
@@ -18,6 +19,9 @@ use serde::Serialize;
 pub enum InputSource {
     File(PathBuf),
     Stdin,
+    /// Bytes already in memory (the fuzz targets and library callers that hold a capture),
+    /// read exactly as a file holding them would be.
+    Memory(Arc<[u8]>),
 }
 
 impl InputSource {
@@ -35,6 +39,7 @@ impl InputSource {
         match self {
             InputSource::File(path) => path.display().to_string(),
             InputSource::Stdin => "-".to_string(),
+            InputSource::Memory(_) => "(memory)".to_string(),
         }
     }
 }
@@ -137,6 +142,7 @@ pub fn open_input(source: &InputSource) -> io::Result<OpenedInput> {
             Box::new(file)
         }
         InputSource::Stdin => Box::new(io::stdin()),
+        InputSource::Memory(bytes) => Box::new(Cursor::new(Arc::clone(bytes))),
     };
     let raw = HashingReader(Rc::new(RefCell::new(HashedInput {
         inner,
@@ -238,6 +244,17 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(error.kind(), io::ErrorKind::IsADirectory);
+    }
+
+    #[test]
+    fn memory_input_reads_like_the_same_bytes_in_a_file() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"\xd4\xc3\xb2\xa1 in memory").unwrap();
+        let stored = gz.finish().unwrap();
+        let file = temp_with(&stored);
+        let from_file = read_all(&InputSource::File(file.path().to_path_buf()));
+        let from_memory = read_all(&InputSource::Memory(Arc::from(stored)));
+        assert_eq!(from_memory, from_file);
     }
 
     #[test]

@@ -113,6 +113,14 @@ mod tests {
     }
 
     #[test]
+    fn the_databases_measure_their_address_space_once() {
+        let databases = embedded();
+        let first = databases.address_space();
+        assert!(std::ptr::eq(first, databases.address_space()));
+        assert_eq!(*first, AddressSpace::measure(&databases));
+    }
+
+    #[test]
     fn network_sizes() {
         assert_eq!(network_size(0), 1 << 32);
         assert_eq!(network_size(24), 256);

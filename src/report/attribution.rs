@@ -10,7 +10,6 @@ use crate::assess::attribution::{
 use crate::assess::spoofing::SpoofingAssessment;
 use crate::assess::vectors::VectorReport;
 use crate::capture::CaptureSummary;
-use crate::enrich::address_space::AddressSpace;
 use crate::enrich::geoip::{DatabaseSource, Role};
 use crate::enrich::{AsnCategory, Enrichment, GeoDatabases};
 
@@ -37,7 +36,7 @@ pub fn build(parts: &AttributionParts) -> Attribution {
         .map(|traffic| senders_of(&traffic.sources, &traffic.enrichment));
     // The databases are walked only when a claim will be judged.
     let assessing = parts.attack_detected || !parts.claims.is_empty();
-    let space = assessing.then(|| AddressSpace::measure(parts.databases));
+    let space = assessing.then(|| parts.databases.address_space());
     let share = |claim: &Claim| {
         let space = space.as_ref()?;
         match claim {
