@@ -21,6 +21,10 @@ pub use bogon::BogonClass;
 pub use databases::{DatabaseOptions, GeoDatabases, LookupSession};
 pub use geoip::{AnonymizerFlags, CountryCode, GeoInfo};
 
+/// Stack of the second enrichment thread: as much as the main thread's, so that the deepest
+/// record a database may hold decodes on either.
+const DECODER_STACK_BYTES: usize = 8 << 20;
+
 /// What is known about where one source address is: small and free of allocations, since a
 /// spoofed flood has millions of sources. Per-ASN facts live in `Enrichment::asns`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,11 +120,20 @@ pub fn enrich(sources: &SourceList, databases: &GeoDatabases) -> Enrichment {
     }
     let (first, second) = addresses.split_at(addresses.len() / 2);
     let (mut enrichment, rest) = std::thread::scope(|scope| {
-        let later = scope.spawn(|| enrich_in_order(second, databases));
+        // The MaxMind DB format allows records nested 512 levels deep, and the decoder follows
+        // them recursively: a hostile database can use all of them. The default 2 MiB of a
+        // spawned thread is not enough for that in every build; the main thread has 8 MiB.
+        let later = std::thread::Builder::new()
+            .stack_size(DECODER_STACK_BYTES)
+            .spawn_scoped(scope, || enrich_in_order(second, databases));
         let earlier = enrich_in_order(first, databases);
-        let later = later
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let later = match later {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had: do the second half here.
+            Err(_) => enrich_in_order(second, databases),
+        };
         (earlier, later)
     });
     enrichment.origins.extend(rest.origins);
