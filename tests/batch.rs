@@ -213,6 +213,33 @@ fn the_exit_code_tells_whether_all_some_or_none_succeeded() {
 }
 
 #[test]
+fn the_combined_report_does_not_depend_on_the_number_of_jobs() {
+    let archive = Archive::new();
+    let one = tempfile::tempdir().unwrap();
+    let many = tempfile::tempdir().unwrap();
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let inputs: [&Path; 2] = [&archive.dir, &samples];
+    run_batch(
+        &inputs,
+        one.path(),
+        &["--combined", "--jobs", "1", "--format", "json"],
+    );
+    run_batch(
+        &inputs,
+        many.path(),
+        &["--combined", "--jobs", "8", "--format", "json"],
+    );
+    assert_eq!(
+        without_run_details(read_json(&one.path().join("combined.json"))),
+        without_run_details(read_json(&many.path().join("combined.json")))
+    );
+    assert_eq!(
+        read_json(&one.path().join("index.json")),
+        read_json(&many.path().join("index.json"))
+    );
+}
+
+#[test]
 fn globs_and_per_file_only() {
     let archive = Archive::new();
     let out = tempfile::tempdir().unwrap();

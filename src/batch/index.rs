@@ -250,3 +250,43 @@ fn extension(path: &str) -> &str {
     path.rsplit_once('.')
         .map_or(path, |(_, extension)| extension)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_the_archive_cannot_inject_markup() {
+        let entry = IndexEntry {
+            path: "<script>alert(1)</script>|x.pcap".to_string(),
+            status: Status::Skipped,
+            sha256: None,
+            bytes: None,
+            packets: 0,
+            first_packet: None,
+            last_packet: None,
+            top_vector: None,
+            unique_sources: None,
+            top_country: None,
+            reports: Vec::new(),
+            duplicate_of: None,
+            error: Some("bad\nrow".to_string()),
+        };
+        let index = Index {
+            schema: SCHEMA,
+            generated_at: String::new(),
+            counts: Counts::of(std::slice::from_ref(&entry)),
+            combined_reports: Vec::new(),
+            files: vec![entry],
+        };
+        let page = html(&index);
+        assert!(!page.contains("<script>"));
+        assert!(page.contains("&lt;script&gt;"));
+        let table = markdown(&index);
+        assert!(table.contains("\\|x.pcap"), "{table}");
+        assert_eq!(
+            table.lines().filter(|line| line.starts_with('|')).count(),
+            3
+        );
+    }
+}
