@@ -4,6 +4,7 @@
 use anyhow::{Context, Result};
 
 use crate::aggregate::{Aggregate, SourceTable};
+use crate::batch;
 use crate::capture::{self, CaptureSummary, InputSource};
 use crate::cli::{Cli, Command, GeoipCommand, ReportArgs, TemplatesCommand};
 use crate::config::{self, Config, OutputPlan};
@@ -22,11 +23,16 @@ pub enum Outcome {
     SomeInputsFailed = 1,
     /// Nothing useful could be produced.
     Failed = 2,
+    /// `batch`: some captures could not be read to their end (listed in `errors.json`).
+    BatchSomeFailed = 3,
+    /// `batch`: no capture could be read to its end (or none was found).
+    BatchNoneSucceeded = 4,
 }
 
 pub fn run(cli: Cli, command_line: Vec<String>) -> Result<Outcome> {
     match cli.command {
         Command::Report(args) => run_report(&args, command_line),
+        Command::Batch(args) => batch::run(&args, command_line),
         Command::Geoip(GeoipCommand::Lookup(args)) => {
             let databases = GeoDatabases::resolve(&config::database_options(&args.databases))?;
             let text = lookup::render(&args.addresses, &databases, args.json)?;

@@ -17,11 +17,14 @@ Examples:
   whence report sensor-a/*.pcap sensor-b/*.pcapng.zst
   whence report attack.pcap --geoip-db GeoLite2-Country.mmdb --geoip-db GeoLite2-ASN.mmdb
   whence geoip lookup 8.8.8.8 2001:4860:4860::8888
+  whence batch incident-42/ 'sensors/*.pcap.gz' -o reports/ --jobs 4
 
 Exit status:
   0  every input was read to its end (warnings may have been printed)
   1  a report was written, but at least one input could not be read to its end
-  2  no report could be written (bad usage, or no input could be read)";
+  2  no report could be written (bad usage, or no input could be read)
+  3  batch: reports were written, but at least one capture failed (see errors.json)
+  4  batch: no capture could be read (or none was found)";
 
 /// Turns captured network traffic into a forensic report on where an attack came from, and how
 /// sure anyone can be.
@@ -42,6 +45,19 @@ pub enum Command {
     /// input. Inputs are only ever opened for reading.
     #[command(after_help = EXAMPLES)]
     Report(ReportArgs),
+
+    /// Report on a whole archive of captures: one report per capture, one combined report over
+    /// all of them, and an index.
+    ///
+    /// Inputs are files, directories (walked recursively, in sorted order) or glob patterns.
+    /// Captures are recognised by their first bytes (pcap, pcapng, gzip, zstd, xz, lz4); other
+    /// files are listed in the index as skipped. Files are read in parallel; a capture that
+    /// fails is listed with its error in the index and errors.json and the others go on.
+    /// Captures with the same SHA-256 as an earlier one are listed as duplicates and counted
+    /// once. OUTDIR receives combined.<ext>, files/NNNN-<capture>.<ext>, index.json, index.md,
+    /// index.html and errors.json.
+    #[command(after_help = EXAMPLES)]
+    Batch(BatchArgs),
 
     /// GeoIP and ASN database tools.
     #[command(subcommand)]
@@ -187,6 +203,64 @@ pub struct ReportArgs {
     /// Most distinct source addresses counted one by one (about 150 bytes each). Past it, new
     /// sources are counted by sketches: a HyperLogLog estimate of how many (about 0.8 % error)
     /// and a summary of the busiest, and the report says `sources.exact: false`.
+    #[arg(long, value_name = "N", default_value_t = crate::aggregate::DEFAULT_SOURCE_CAP)]
+    pub max_sources: usize,
+
+    #[command(flatten)]
+    pub databases: DatabaseArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BatchArgs {
+    /// Capture files, directories (searched recursively) or glob patterns.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Directory the reports and the index are written into (created if missing).
+    #[arg(short = 'o', long = "output", value_name = "OUTDIR")]
+    pub output: PathBuf,
+
+    /// Write one report per capture (the default, with --combined, when neither is given).
+    #[arg(long)]
+    pub per_file: bool,
+
+    /// Write one report over all captures together (the default, with --per-file, when neither
+    /// is given).
+    #[arg(long)]
+    pub combined: bool,
+
+    /// Captures read at the same time (default: one per CPU core).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+
+    /// No progress bar and no per-file diagnostics (the index still lists every problem).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Report formats, separated by commas.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "FORMAT[,FORMAT...]",
+        default_value = "md,html,json"
+    )]
+    pub format: Vec<ReportFormat>,
+
+    /// The attacked address or prefix (IP or IP/len, repeatable), as for `report`.
+    #[arg(long, value_name = "IP[/LEN]")]
+    pub victim: Vec<String>,
+
+    /// A statement to assess (repeatable), as for `report`: `country:UA`, `asn:AS15895`,
+    /// `prefix:CIDR`.
+    #[arg(long, value_name = "CLAIM")]
+    pub claim: Vec<String>,
+
+    /// Time zone in which rendered reports show times (IANA name or UTC).
+    #[arg(long = "tz", value_name = "ZONE", default_value = "UTC")]
+    pub timezone: String,
+
+    /// Most distinct source addresses counted one by one, per capture and combined.
     #[arg(long, value_name = "N", default_value_t = crate::aggregate::DEFAULT_SOURCE_CAP)]
     pub max_sources: usize,
 

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use crate::assess::attribution::Claim;
 use crate::assess::vectors::IpNetwork;
 use crate::capture::InputSource;
-use crate::cli::{DatabaseArgs, ReportArgs, ReportFormat};
+use crate::cli::{BatchArgs, DatabaseArgs, ReportArgs, ReportFormat};
 use crate::enrich::DatabaseOptions;
 use crate::enrich::databases::DIRECTORY_VARIABLE;
 use crate::render::templates::TemplateSet;
@@ -203,6 +203,44 @@ impl Config {
                 .collect::<Result<_>>()?,
             timezone,
         })
+    }
+}
+
+impl Config {
+    /// The report settings of a batch run, checked as `report` checks its own; `inputs` is
+    /// left empty (each report gets its own) and the output plan is unused.
+    pub fn from_batch_args(
+        args: &BatchArgs,
+        command_line: Vec<String>,
+        source_date_epoch: Option<String>,
+    ) -> Result<Config> {
+        let report_args = ReportArgs {
+            captures: Vec::new(),
+            // The plan `report` would make is replaced below: batch writes every format into
+            // its directory.
+            format: Vec::new(),
+            output: None,
+            max_rows: 15,
+            template: None,
+            template_dir: None,
+            anonymize_victim: false,
+            victim: args.victim.clone(),
+            claim: args.claim.clone(),
+            baseline: Vec::new(),
+            timezone: args.timezone.clone(),
+            top: 20,
+            max_sources: args.max_sources,
+            databases: args.databases.clone(),
+        };
+        let mut config = Config::from_report_args(&report_args, command_line, source_date_epoch)?;
+        let mut formats = args.format.clone();
+        formats.sort_unstable();
+        formats.dedup();
+        config.output = OutputPlan::Directory {
+            directory: args.output.clone(),
+            formats,
+        };
+        Ok(config)
     }
 }
 

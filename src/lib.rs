@@ -6,6 +6,7 @@
 pub mod aggregate;
 pub mod app;
 pub mod assess;
+pub mod batch;
 pub mod capture;
 pub mod cli;
 pub mod config;

@@ -52,6 +52,46 @@ pub fn fatal(message: &str) {
     let _ = writeln!(io::stderr().lock(), "whence: error: {}", printable(message));
 }
 
+/// A progress bar on standard error for batch runs: files done, bytes read, throughput and
+/// ETA. Hidden when standard error is not a terminal or the user asked for quiet; diagnostics
+/// printed while it shows go above it.
+pub struct Progress {
+    bar: indicatif::ProgressBar,
+    files: u64,
+}
+
+impl Progress {
+    pub fn new(files: u64, bytes: u64, quiet: bool) -> Progress {
+        use std::io::IsTerminal;
+        let bar = if quiet || !io::stderr().is_terminal() {
+            indicatif::ProgressBar::hidden()
+        } else {
+            indicatif::ProgressBar::new(bytes)
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(format!("0/{files} files"));
+        Progress { bar, files }
+    }
+
+    pub fn file_done(&self, done: u64, bytes: u64) {
+        self.bar.inc(bytes);
+        self.bar.set_message(format!("{done}/{} files", self.files));
+    }
+
+    /// A diagnostic that does not tear the bar.
+    pub fn diagnostic(&self, level: &str, subject: &str, message: &str) {
+        self.bar.suspend(|| diagnostic(level, subject, message));
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

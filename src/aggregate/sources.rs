@@ -209,21 +209,37 @@ impl SourceTable {
     /// `beyond_cap` with their totals.
     pub fn merge(&mut self, other: &SourceTable) {
         for (address, stats) in &other.by_address {
-            let kept = self.by_address.len();
-            match self.by_address.entry(*address) {
-                Entry::Occupied(mut entry) => entry.get_mut().merge(stats),
-                Entry::Vacant(entry) if kept < self.cap => {
-                    entry.insert(*stats);
-                }
-                Entry::Vacant(_) => self.beyond_cap.get_or_insert_default().record(
-                    *address,
-                    stats.packets,
-                    stats.bytes,
-                ),
-            }
+            self.merge_source(*address, stats);
         }
         if let Some(theirs) = &other.beyond_cap {
             self.beyond_cap.get_or_insert_default().merge(theirs);
+        }
+    }
+
+    /// Adds the sources of a table that ingest already ended (`into_sorted`), with the
+    /// counters of its sources past the cap: what a batch run keeps of each file once its own
+    /// report is built, to fold into the combined one.
+    pub fn merge_sorted(&mut self, list: &SourceList, beyond_cap: Option<&BeyondCap>) {
+        for (address, stats) in list.addresses.iter().zip(&list.stats) {
+            self.merge_source(*address, stats);
+        }
+        if let Some(theirs) = beyond_cap {
+            self.beyond_cap.get_or_insert_default().merge(theirs);
+        }
+    }
+
+    fn merge_source(&mut self, address: IpAddr, stats: &SourceStats) {
+        let kept = self.by_address.len();
+        match self.by_address.entry(address) {
+            Entry::Occupied(mut entry) => entry.get_mut().merge(stats),
+            Entry::Vacant(entry) if kept < self.cap => {
+                entry.insert(*stats);
+            }
+            Entry::Vacant(_) => {
+                self.beyond_cap
+                    .get_or_insert_default()
+                    .record(address, stats.packets, stats.bytes)
+            }
         }
     }
 

@@ -100,6 +100,22 @@ impl std::fmt::Display for ReadError {
     }
 }
 
+/// Whether the first bytes of a file say it is a capture whence can read: a pcap or pcapng
+/// magic, or a gzip, zstd, xz or lz4 stream (whose content is only known once decompressed).
+/// Batch runs use it to tell captures from the other files of a directory.
+pub fn looks_like_capture(prefix: &[u8]) -> bool {
+    if Compression::detect(prefix) != Compression::None {
+        return true;
+    }
+    match prefix
+        .get(..4)
+        .and_then(|magic| <[u8; 4]>::try_from(magic).ok())
+    {
+        Some(magic) => pcap::is_magic(magic) || pcapng::is_magic(magic),
+        None => false,
+    }
+}
+
 /// Reads one capture to its end, calling `on_frame` for every packet.
 pub fn read_capture(source: &InputSource, mut on_frame: impl FnMut(&Frame)) -> CaptureSummary {
     let mut summary = CaptureSummary {
