@@ -1,5 +1,15 @@
 //! Aggregation: takes decoded packets one at a time and keeps the counters the report needs,
 //! in memory that does not grow with the number of packets.
+//!
+//! Aggregates merge: a batch run reads captures in parallel, each into its own aggregate, and
+//! appends them in time order. Most counters add up whatever the order, but how a packet is
+//! classified can depend on what came before it: a TCP handshake offered in one rotated file
+//! and completed in the next, a client validated in one file whose session carries on in the
+//! next (its ACKs are session traffic, not an ACK flood), a fragmented datagram cut by the
+//! rotation. `Aggregate::boundary_conflict` tells whether a capture read on its own may have
+//! classified any packet differently from a single pass over everything before it and it;
+//! when it says no, `append` gives exactly the single pass's aggregate (below the caps), and
+//! when it says yes, the batch run reads that capture again into the aggregate itself.
 
 mod handshakes;
 pub mod sketch;
@@ -12,8 +22,11 @@ pub use handshakes::HandshakeTracker;
 pub use sources::{BeyondCap, DEFAULT_SOURCE_CAP, SourceList, SourceStats, SourceTable, TtlSet};
 pub use totals::Totals;
 
+use std::net::IpAddr;
+
 use crate::capture::Frame;
 use crate::decode::Decoded;
+use vectors::VectorKind;
 
 /// Everything aggregated over one or more captures.
 #[derive(Debug, Clone, Default)]
@@ -66,4 +79,118 @@ impl Aggregate {
         self.timeline.merge(&other.timeline);
         self.vectors.merge(&other.vectors);
     }
+
+    /// Why appending `later` (a stream read on its own, whose sources ingest already sorted
+    /// into `later_sources`) might not give what observing its packets after this aggregate's
+    /// would: the first such reason, or `None` when `append` is exact. Conservative: it may
+    /// name a conflict where the packets would have been counted the same after all, never
+    /// the other way round, as long as no cap was reached (sources past `--max-sources`,
+    /// flows in the overflow buckets, a full handshake table are not looked at).
+    pub fn boundary_conflict(
+        &self,
+        later: &Aggregate,
+        later_sources: &SourceList,
+    ) -> Option<BoundaryConflict> {
+        // Bare-flag TCP kinds `within_session` takes back for a validated source.
+        let session_kinds = [
+            VectorKind::SynFlood,
+            VectorKind::AckFlood,
+            VectorKind::RstFlood,
+            VectorKind::TcpOtherFlood,
+        ]
+        .iter()
+        .fold(0, |mask, kind| mask | kind.bit());
+        // What a TCP segment with ACK and neither SYN nor RST can be counted as: any of them may
+        // have answered a SYN-ACK of the earlier stream.
+        let acknowledging_kinds = [
+            VectorKind::AckFlood,
+            VectorKind::TcpOtherFlood,
+            VectorKind::HttpFlood,
+            VectorKind::TlsFlood,
+            VectorKind::BenignOrUnknown,
+        ]
+        .iter()
+        .fold(0, |mask, kind| mask | kind.bit());
+        let expecting = self.handshakes.expecting_count() > 0;
+        for (address, stats) in later_sources.addresses().iter().zip(later_sources.stats()) {
+            if expecting
+                && stats.vectors & acknowledging_kinds != 0
+                && self.handshakes.is_expecting(address)
+            {
+                return Some(BoundaryConflict::HandshakeSpans(*address));
+            }
+            // A validated source's SYNs before it completed its handshake in the later stream
+            // were counted as a SYN flood there, and the bit cleared since: `validated` stands
+            // for them.
+            if (stats.vectors & session_kinds != 0 || stats.validated)
+                && self.sources.is_validated(address)
+            {
+                return Some(BoundaryConflict::SessionContinues(*address));
+            }
+        }
+        if let Some(address) = later
+            .vectors
+            .session_flood_destinations()
+            .into_iter()
+            .find(|address| self.sources.is_validated(address))
+        {
+            return Some(BoundaryConflict::SessionContinues(address));
+        }
+        if self.vectors.fragments_may_span(&later.vectors) {
+            return Some(BoundaryConflict::FragmentSpans);
+        }
+        None
+    }
+
+    /// Adds `later`, a stream that comes after this one, with the per-stream state it ended
+    /// with (outstanding handshakes, the fragment cache), so that a further stream can be
+    /// appended in turn. `later_sources` and `beyond_cap` are its sources, as ingest left them
+    /// (`later.sources` itself is then empty). Exact when `boundary_conflict` found nothing.
+    pub fn append(
+        &mut self,
+        later: &Aggregate,
+        later_sources: &SourceList,
+        beyond_cap: Option<&BeyondCap>,
+    ) {
+        self.merge(later);
+        self.sources.merge_sorted(later_sources, beyond_cap);
+        self.handshakes.append(&later.handshakes);
+        self.vectors.append_fragment_cache(&later.vectors);
+    }
 }
+
+/// What makes a capture's own aggregate differ from a single pass over it and the captures
+/// before it (see `Aggregate::boundary_conflict`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundaryConflict {
+    /// This address acknowledged something after the boundary and had a SYN-ACK outstanding
+    /// from before it.
+    HandshakeSpans(IpAddr),
+    /// This address completed a handshake before the boundary and has TCP traffic after it
+    /// that was counted as a flood for want of that handshake.
+    SessionContinues(IpAddr),
+    /// A later fragment after the boundary may belong to a datagram whose first fragment came
+    /// before it.
+    FragmentSpans,
+}
+
+impl std::fmt::Display for BoundaryConflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BoundaryConflict::HandshakeSpans(address) => write!(
+                f,
+                "a TCP handshake of {address} began in an earlier capture and may end in this one"
+            ),
+            BoundaryConflict::SessionContinues(address) => write!(
+                f,
+                "{address} completed a TCP handshake in an earlier capture and its session goes on in this one"
+            ),
+            BoundaryConflict::FragmentSpans => f.write_str(
+                "a fragmented datagram may have begun in an earlier capture and go on in this one",
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -9,6 +9,7 @@ use std::collections::hash_map::Entry;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::sketch::{HeavyHitters, SourceCardinality};
+use super::vectors::VectorKind;
 
 use crate::decode::Packet;
 use crate::timestamp::TimeSpan;
@@ -92,6 +93,11 @@ impl SourceStats {
         self.ttls.merge(&other.ttls);
         self.validated |= other.validated;
         self.vectors |= other.vectors;
+        if self.validated {
+            // As in `Aggregate::observe`: a completed handshake takes back the SYN-flood count
+            // of the source's earlier SYNs, and later ones are never counted as such.
+            self.vectors &= !VectorKind::SynFlood.bit();
+        }
         match (self.first_destination, other.first_destination) {
             (None, theirs) => self.first_destination = theirs,
             (Some(mine), Some(theirs)) if mine != theirs => self.other_destinations = true,

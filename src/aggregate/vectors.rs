@@ -46,7 +46,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::sketch::{HyperLogLog, address_hash, mix64};
 use crate::decode::{Fragment, PAYLOAD_PREFIX_LEN, Packet, TcpInfo};
@@ -63,7 +63,7 @@ const IP_PROTO_GRE: u8 = 47;
 const IP_PROTO_ICMPV6: u8 = 58;
 
 /// The kinds of traffic the report names in `vectors[].kind` (contract `whence.report/1`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VectorKind {
     SynFlood,
@@ -1139,10 +1139,14 @@ struct FragmentEntry {
 }
 
 /// What the first fragments of recent datagrams were, direct-mapped: a new datagram simply
-/// takes its slot. Per-stream state, so not merged and not compared.
+/// takes its slot. Per-stream state, so not merged and not compared; a batch run carries it
+/// from one rotated capture to the next with `append`.
 #[derive(Debug, Clone, Default)]
 struct FragmentCache {
     slots: Vec<Option<FragmentEntry>>,
+    /// One bit per slot: a later fragment looked there while this stream had not yet written
+    /// it. Only such a lookup could have found a first fragment from an earlier stream.
+    cold_misses: Vec<u64>,
 }
 
 impl FragmentCache {
@@ -1172,13 +1176,52 @@ impl FragmentCache {
         }
     }
 
-    fn recall(&self, packet: &Packet) -> Option<(Classification, Option<u16>)> {
-        let entry = self.slots.get(Self::index(packet))?.as_ref()?;
+    fn recall(&mut self, packet: &Packet) -> Option<(Classification, Option<u16>)> {
+        let index = Self::index(packet);
+        let Some(Some(entry)) = self.slots.get(index) else {
+            if self.cold_misses.is_empty() {
+                self.cold_misses = vec![0; FRAGMENT_SLOTS / 64];
+            }
+            if let Some(word) = self.cold_misses.get_mut(index / 64) {
+                *word |= 1 << (index % 64);
+            }
+            return None;
+        };
         let same_datagram = entry.src == packet.src
             && entry.dst == packet.dst
             && entry.ip_id == packet.ip_id
             && entry.protocol == packet.protocol;
         same_datagram.then_some((entry.classification, entry.port))
+    }
+
+    /// Whether a later fragment of this stream looked up a slot this stream had not written
+    /// yet but `earlier` (the stream read before it) ends with a first fragment in.
+    fn may_need(&self, earlier: &FragmentCache) -> bool {
+        self.cold_misses.iter().enumerate().any(|(word, bits)| {
+            (0..64).any(|bit| {
+                bits & (1 << bit) != 0
+                    && earlier
+                        .slots
+                        .get(word * 64 + bit)
+                        .is_some_and(Option::is_some)
+            })
+        })
+    }
+
+    /// The cache after `later`'s packets: its slots where it wrote one, this one's elsewhere.
+    fn append(&mut self, later: &FragmentCache) {
+        if later.slots.is_empty() {
+            return;
+        }
+        if self.slots.is_empty() {
+            self.slots = later.slots.clone();
+            return;
+        }
+        for (mine, theirs) in self.slots.iter_mut().zip(&later.slots) {
+            if theirs.is_some() {
+                *mine = *theirs;
+            }
+        }
     }
 }
 
@@ -1395,6 +1438,46 @@ impl VectorCounters {
                 .or_default()
                 .merge(stats);
         }
+    }
+
+    /// Whether `later`, a stream read after this one on its own, counted a later fragment as a
+    /// `fragment_flood` that this stream's fragment cache might have attributed to its datagram.
+    pub fn fragments_may_span(&self, later: &VectorCounters) -> bool {
+        later.fragments.may_need(&self.fragments)
+    }
+
+    /// Carries the per-stream fragment cache over from `later`, which is appended to this
+    /// stream (its counters are added by `merge`).
+    pub fn append_fragment_cache(&mut self, later: &VectorCounters) {
+        self.fragments.append(&later.fragments);
+    }
+
+    /// Destinations of packets counted as a bare-flag TCP flood (`may_be_session_traffic`):
+    /// had the destination completed a handshake before, `within_session` would have counted
+    /// them as benign. Sorted; the SYN flood is left out, its source alone decides.
+    pub fn session_flood_destinations(&self) -> Vec<IpAddr> {
+        let mut addresses: Vec<IpAddr> = self
+            .flows
+            .entries
+            .keys()
+            .filter(|key| {
+                key.class.role == Role::Flood
+                    && matches!(
+                        key.class.kind,
+                        VectorKind::AckFlood | VectorKind::RstFlood | VectorKind::TcpOtherFlood
+                    )
+            })
+            .chain(
+                self.reply_flows
+                    .entries
+                    .keys()
+                    .filter(|key| key.class.kind == VectorKind::RstFlood),
+            )
+            .map(|key| key.address)
+            .collect();
+        addresses.sort_unstable();
+        addresses.dedup();
+        addresses
     }
 
     /// IP packets observed.
