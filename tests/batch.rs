@@ -732,3 +732,71 @@ fn a_handshake_across_a_rotation_counts_as_in_one_capture() {
     assert_eq!(index["counts"]["rescanned"], 1);
     assert!(entry(&index, &paths[0])["rescanned"].is_null());
 }
+
+/// The records of a little-endian legacy pcap, each with the file header, `per_file` to a file.
+fn split_pcap(capture: &[u8], per_file: usize) -> Vec<Vec<u8>> {
+    let (header, mut rest) = capture.split_at(24);
+    let mut records = Vec::new();
+    while rest.len() >= 16 {
+        let captured = u32::from_le_bytes(rest[8..12].try_into().unwrap()) as usize;
+        let (record, tail) = rest.split_at(16 + captured);
+        records.push(record);
+        rest = tail;
+    }
+    records
+        .chunks(per_file)
+        .map(|chunk| {
+            let mut file = header.to_vec();
+            for record in chunk {
+                file.extend_from_slice(record);
+            }
+            file
+        })
+        .collect()
+}
+
+#[test]
+fn fragmented_answers_cut_by_rotations_count_as_their_datagrams() {
+    let sample =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/dns-amplification.pcap"))
+            .unwrap();
+    let root = tempfile::tempdir().unwrap();
+    // Five records per file: most cuts fall inside a fragmented answer.
+    let paths: Vec<PathBuf> = split_pcap(&sample, 5)
+        .into_iter()
+        .enumerate()
+        .map(|(index, bytes)| {
+            let path = root.path().join(format!("tap_{index:05}.pcap"));
+            std::fs::write(&path, bytes).unwrap();
+            path
+        })
+        .collect();
+    let out = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_batch(&[root.path()], out.path(), &["--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let index = read_json(&out.path().join("index.json"));
+    let together = report_json_of(&merged_captures(&index));
+    assert_eq!(
+        without_run_details(read_json(&out.path().join("combined.json"))),
+        without_run_details(together.clone())
+    );
+    // Counted at the merge from the cache of the files before, without reading any again...
+    assert_eq!(index["counts"]["rescanned"], 0);
+    // ... as the sample read in one piece counts them: every later fragment (two of each
+    // three packets) with its answer, none as a fragment flood, though most files begin with
+    // later fragments whose first fragment is in the file before.
+    let vectors: Vec<(String, u64, u64)> = together["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|vector| {
+            (
+                vector["kind"].as_str().unwrap().to_string(),
+                vector["packets"].as_u64().unwrap(),
+                vector["later_fragments"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(vectors, [("dns_amplification".to_string(), 1200, 800)]);
+    assert_eq!(paths.len(), 240);
+}

@@ -264,6 +264,11 @@ impl SourceTable {
     pub fn get(&self, address: &IpAddr) -> Option<&SourceStats> {
         self.by_address.get(address)
     }
+
+    /// The record of a source kept one by one, to add a vector bit found out later.
+    pub fn get_mut(&mut self, address: &IpAddr) -> Option<&mut SourceStats> {
+        self.by_address.get_mut(address)
+    }
 }
 
 impl SourceTable {
@@ -367,6 +372,12 @@ impl SourceList {
     /// Index of `address`, for reading the matching entry of per-source vectors.
     pub fn position(&self, address: &IpAddr) -> Option<usize> {
         self.addresses.binary_search(address).ok()
+    }
+
+    /// The vector mask of `address`'s record, to add a bit found out after ingest.
+    pub fn vectors_mut(&mut self, address: &IpAddr) -> Option<&mut u32> {
+        let index = self.position(address)?;
+        self.stats.get_mut(index).map(|stats| &mut stats.vectors)
     }
 }
 

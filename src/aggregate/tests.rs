@@ -118,13 +118,41 @@ fn observe_all(aggregate: &mut Aggregate, specs: &[Spec]) {
     }
 }
 
-/// A stream read on its own, as a batch worker leaves it: sources sorted, table emptied.
-fn read_alone(specs: &[Spec]) -> (Aggregate, SourceList, Option<Box<BeyondCap>>) {
-    let mut aggregate = Aggregate::default();
+/// A stream read on its own, as a batch worker leaves it: sources sorted, table emptied, later
+/// fragments without their first fragment held back.
+struct Alone {
+    aggregate: Aggregate,
+    sources: SourceList,
+    beyond_cap: Option<Box<BeyondCap>>,
+    held_back: Vec<HeldBackFragment>,
+}
+
+fn read_alone(specs: &[Spec]) -> Alone {
+    let mut aggregate = Aggregate {
+        held_back: Some(Vec::new()),
+        ..Aggregate::default()
+    };
     observe_all(&mut aggregate, specs);
+    let held_back = aggregate.held_back.take().unwrap_or_default();
     let beyond_cap = aggregate.sources.beyond_cap.take();
     let sources = std::mem::take(&mut aggregate.sources).into_sorted();
-    (aggregate, sources, beyond_cap)
+    Alone {
+        aggregate,
+        sources,
+        beyond_cap,
+        held_back,
+    }
+}
+
+impl Alone {
+    fn append_to(&self, aggregate: &mut Aggregate) {
+        aggregate.append(
+            &self.aggregate,
+            &self.sources,
+            self.beyond_cap.as_deref(),
+            &self.held_back,
+        );
+    }
 }
 
 fn same(a: &Aggregate, b: &Aggregate) -> bool {
@@ -139,6 +167,7 @@ fn same(a: &Aggregate, b: &Aggregate) -> bool {
 fn appending_is_exact_whenever_no_boundary_conflict_is_found() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let (mut exact, mut conflicts, mut conflicts_that_mattered) = (0, 0, 0);
+    let mut held_back = 0;
     for _ in 0..400 {
         let length = 2 + rng.below(40) as usize;
         let specs = random_stream(&mut rng, length);
@@ -157,13 +186,14 @@ fn appending_is_exact_whenever_no_boundary_conflict_is_found() {
         let mut consumed = 0;
         let mut all_exact = true;
         for part in parts {
-            let (alone, sources, beyond_cap) = read_alone(part);
-            match appended.boundary_conflict(&alone, &sources) {
-                None => appended.append(&alone, &sources, beyond_cap.as_deref()),
+            let alone = read_alone(part);
+            held_back += alone.held_back.len();
+            match appended.boundary_conflict(&alone.aggregate, &alone.sources) {
+                None => alone.append_to(&mut appended),
                 Some(_) => {
                     conflicts += 1;
                     let mut naive = appended.clone();
-                    naive.append(&alone, &sources, beyond_cap.as_deref());
+                    alone.append_to(&mut naive);
                     // What the batch run does on a conflict: read the part again into the
                     // aggregate itself.
                     observe_all(&mut appended, part);
@@ -188,6 +218,9 @@ fn appending_is_exact_whenever_no_boundary_conflict_is_found() {
         conflicts_that_mattered > 20,
         "{conflicts_that_mattered} of {conflicts}"
     );
+    // Fragments cut from their first fragment by a boundary are counted at the merge, not by
+    // reading again.
+    assert!(held_back > 100, "{held_back} fragments held back");
 }
 
 #[test]
@@ -216,14 +249,14 @@ fn a_handshake_across_the_boundary_is_a_conflict_and_reading_again_validates_the
     ];
     let mut earlier_with_sources = Aggregate::default();
     observe_all(&mut earlier_with_sources, &before);
-    let (later, later_sources, _) = read_alone(&after);
+    let later = read_alone(&after);
     assert_eq!(
-        earlier_with_sources.boundary_conflict(&later, &later_sources),
+        earlier_with_sources.boundary_conflict(&later.aggregate, &later.sources),
         Some(BoundaryConflict::HandshakeSpans(client))
     );
     // On its own the later file sees an ACK flood from an unvalidated client.
     let ack_flood = VectorKind::AckFlood.bit();
-    let alone = later_sources.stats()[later_sources.position(&client).unwrap()];
+    let alone = later.sources.stats()[later.sources.position(&client).unwrap()];
     assert!(!alone.validated && alone.vectors & ack_flood != 0);
     observe_all(&mut earlier_with_sources, &after);
     let joined = earlier_with_sources.sources.get(&client).unwrap();
@@ -262,15 +295,15 @@ fn a_returning_client_is_a_conflict_even_when_its_new_handshake_hides_its_syn() 
     };
     let mut earlier = Aggregate::default();
     observe_all(&mut earlier, &connection(0));
-    let (later, later_sources, beyond_cap) = read_alone(&connection(60));
+    let later = read_alone(&connection(60));
     // On its own, the later file counted the SYN as a SYN flood and then took the source's
     // bit back when the handshake completed; a single pass never counted it as one.
     assert_eq!(
-        earlier.boundary_conflict(&later, &later_sources),
+        earlier.boundary_conflict(&later.aggregate, &later.sources),
         Some(BoundaryConflict::SessionContinues(client))
     );
     let mut naive = earlier.clone();
-    naive.append(&later, &later_sources, beyond_cap.as_deref());
+    later.append_to(&mut naive);
     let mut single = earlier;
     observe_all(&mut single, &connection(60));
     assert!(!same(&naive, &single));

@@ -1144,9 +1144,6 @@ struct FragmentEntry {
 #[derive(Debug, Clone, Default)]
 struct FragmentCache {
     slots: Vec<Option<FragmentEntry>>,
-    /// One bit per slot: a later fragment looked there while this stream had not yet written
-    /// it. Only such a lookup could have found a first fragment from an earlier stream.
-    cold_misses: Vec<u64>,
 }
 
 impl FragmentCache {
@@ -1176,17 +1173,8 @@ impl FragmentCache {
         }
     }
 
-    fn recall(&mut self, packet: &Packet) -> Option<(Classification, Option<u16>)> {
-        let index = Self::index(packet);
-        let Some(Some(entry)) = self.slots.get(index) else {
-            if self.cold_misses.is_empty() {
-                self.cold_misses = vec![0; FRAGMENT_SLOTS / 64];
-            }
-            if let Some(word) = self.cold_misses.get_mut(index / 64) {
-                *word |= 1 << (index % 64);
-            }
-            return None;
-        };
+    fn recall(&self, packet: &Packet) -> Option<(Classification, Option<u16>)> {
+        let entry = self.slots.get(Self::index(packet))?.as_ref()?;
         let same_datagram = entry.src == packet.src
             && entry.dst == packet.dst
             && entry.ip_id == packet.ip_id
@@ -1194,18 +1182,16 @@ impl FragmentCache {
         same_datagram.then_some((entry.classification, entry.port))
     }
 
-    /// Whether a later fragment of this stream looked up a slot this stream had not written
-    /// yet but `earlier` (the stream read before it) ends with a first fragment in.
-    fn may_need(&self, earlier: &FragmentCache) -> bool {
-        self.cold_misses.iter().enumerate().any(|(word, bits)| {
-            (0..64).any(|bit| {
-                bits & (1 << bit) != 0
-                    && earlier
-                        .slots
-                        .get(word * 64 + bit)
-                        .is_some_and(Option::is_some)
-            })
-        })
+    /// Whether this stream has written no first fragment yet into the slot of `packet`'s
+    /// datagram: only then could an earlier stream's first fragment still be there.
+    fn is_cold(&self, packet: &Packet) -> bool {
+        self.slots
+            .get(Self::index(packet))
+            .is_none_or(Option::is_none)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.slots.iter().all(Option::is_none)
     }
 
     /// The cache after `later`'s packets: its slots where it wrote one, this one's elsewhere.
@@ -1298,9 +1284,20 @@ impl VectorCounters {
     /// counted as, which differs only for a later fragment attributed to its first fragment's
     /// vector; OR that classification's bit into the source's mask.
     pub fn observe(&mut self, packet: &Packet, classification: Classification) -> Classification {
+        let (classification, port) = self.attribute(packet, classification);
+        self.count(packet, classification, port)
+    }
+
+    /// Counts one packet as `classification` with service port `port`, already attributed
+    /// (`attribute`, or `recall` for a later fragment held back across a boundary).
+    pub fn count(
+        &mut self,
+        packet: &Packet,
+        classification: Classification,
+        port: Option<u16>,
+    ) -> Classification {
         self.packets += 1;
         self.bytes += u64::from(packet.wire_len);
-        let (classification, port) = self.attribute(packet, classification);
         let key = FlowKey {
             address: packet.dst,
             class: FlowClass {
@@ -1440,10 +1437,24 @@ impl VectorCounters {
         }
     }
 
-    /// Whether `later`, a stream read after this one on its own, counted a later fragment as a
-    /// `fragment_flood` that this stream's fragment cache might have attributed to its datagram.
-    pub fn fragments_may_span(&self, later: &VectorCounters) -> bool {
-        later.fragments.may_need(&self.fragments)
+    /// Whether `packet`, classified as `classification`, is a later fragment whose datagram's
+    /// first fragment this stream has not seen, where one from an earlier stream (a capture
+    /// rotated before it) could still be in the cache: how it counts depends on that stream.
+    pub fn is_cold_later_fragment(&self, packet: &Packet, classification: Classification) -> bool {
+        matches!(packet.fragment, Fragment::Later { .. })
+            && classification == Classification::Flood(VectorKind::FragmentFlood)
+            && self.fragments.is_cold(packet)
+    }
+
+    /// What the cache says a later fragment held back by a stream appended to this one counts
+    /// as: its first fragment's classification and port, if that is in the cache.
+    pub fn recall(&self, packet: &Packet) -> Option<(Classification, Option<u16>)> {
+        self.fragments.recall(packet)
+    }
+
+    /// Whether the fragment cache holds any first fragment.
+    pub fn remembers_fragments(&self) -> bool {
+        !self.fragments.is_empty()
     }
 
     /// Carries the per-stream fragment cache over from `later`, which is appended to this

@@ -26,7 +26,7 @@ use std::sync::{Condvar, Mutex, PoisonError};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
-use crate::aggregate::{Aggregate, BeyondCap, SourceList, SourceTable};
+use crate::aggregate::{Aggregate, BeyondCap, HeldBackFragment, SourceList, SourceTable};
 use crate::app::Outcome;
 use crate::capture::{self, CaptureSummary, InputSource};
 use crate::cli::{BatchArgs, GroupBy};
@@ -256,10 +256,12 @@ struct Shared<'a> {
 /// One capture, read and reported on, as the worker hands it to the merger.
 struct FileResult {
     summary: CaptureSummary,
-    /// What the merged aggregates take from this capture (`None` if it was not read).
+    /// What the merged aggregates take from this capture (`None` if it was not read), without
+    /// the later fragments it held back (`held_back`), which they count themselves.
     aggregate: Option<Aggregate>,
     sources: SourceList,
     beyond_cap: Option<Box<BeyondCap>>,
+    held_back: Vec<HeldBackFragment>,
     /// The capture's own report, when it was a capture one can report on and its earlier
     /// report does not stand.
     report: Option<Report>,
@@ -279,6 +281,7 @@ fn read_one(work: &Work, shared: &Shared) -> FileResult {
             aggregate: None,
             sources: SourceList::default(),
             beyond_cap: None,
+            held_back: Vec::new(),
             report: None,
             rendered: Ok(Vec::new()),
             resumed: true,
@@ -286,14 +289,16 @@ fn read_one(work: &Work, shared: &Shared) -> FileResult {
     }
     let mut aggregate = Aggregate {
         sources: SourceTable::with_cap(shared.config.source_cap),
+        held_back: Some(Vec::new()),
         ..Aggregate::default()
     };
     let summary = capture::read_capture(&work.source, |frame| {
         let decoded = decode::decode(frame);
         aggregate.observe(frame, &decoded);
     });
+    let held_back = aggregate.held_back.take().unwrap_or_default();
     let beyond_cap = aggregate.sources.beyond_cap.take();
-    let sources = std::mem::take(&mut aggregate.sources).into_sorted();
+    let mut sources = std::mem::take(&mut aggregate.sources).into_sorted();
     let resumed = work
         .resumed
         .as_ref()
@@ -304,15 +309,37 @@ fn read_one(work: &Work, shared: &Shared) -> FileResult {
             aggregate: Some(aggregate),
             sources,
             beyond_cap,
+            held_back,
             report: None,
             rendered: Ok(Vec::new()),
             resumed,
         };
     }
+    // The capture's own report counts its held-back fragments as a capture read alone does
+    // (as fragment floods: nothing before it), in a copy of the counters they change; the
+    // merged reports count them knowing the capture before.
+    let mut restore = Vec::new();
+    let own = (!held_back.is_empty()).then(|| {
+        let mut own = Aggregate {
+            totals: aggregate.totals.clone(),
+            timeline: aggregate.timeline.clone(),
+            vectors: aggregate.vectors.clone(),
+            ..Aggregate::default()
+        };
+        own.handshakes.untracked_syn_acks = aggregate.handshakes.untracked_syn_acks;
+        for fragment in &held_back {
+            let counted_as = own.count_held_back(fragment, None);
+            if let Some(mask) = sources.vectors_mut(&fragment.src) {
+                restore.push((fragment.src, *mask));
+                *mask |= counted_as.bit();
+            }
+        }
+        own
+    });
     let enrichment = enrich::enrich(&sources, shared.databases);
     let traffic = Traffic {
         captures: vec![summary],
-        aggregate,
+        aggregate: own.unwrap_or_else(|| std::mem::take(&mut aggregate)),
         sources,
         beyond_cap,
         enrichment,
@@ -332,16 +359,26 @@ fn read_one(work: &Work, shared: &Shared) -> FileResult {
     };
     let Traffic {
         mut captures,
-        aggregate,
-        sources,
+        aggregate: reported,
+        mut sources,
         beyond_cap,
         ..
     } = traffic;
+    if held_back.is_empty() {
+        aggregate = reported;
+    }
+    // Back in reverse, so a source with several held-back fragments gets its first mask.
+    for (address, mask) in restore.into_iter().rev() {
+        if let Some(current) = sources.vectors_mut(&address) {
+            *current = mask;
+        }
+    }
     FileResult {
         summary: captures.pop().unwrap_or_default(),
         aggregate: Some(aggregate),
         sources,
         beyond_cap,
+        held_back,
         report,
         rendered,
         resumed,
@@ -700,6 +737,7 @@ impl<'a> Merger<'a> {
                     aggregate,
                     &result.sources,
                     result.beyond_cap.as_deref(),
+                    &result.held_back,
                 ),
             }
             target.captures.push(result.summary.clone());
