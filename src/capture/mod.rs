@@ -182,9 +182,18 @@ impl io::Read for UntilFirstFrame<'_> {
         if self.seen.get().is_some() {
             return Ok(0);
         }
-        self.inner.read(buffer)
+        // The window asks for a whole chunk but needs only what it is filling for; small reads
+        // keep a rotated file of a megabyte from being read whole for its first record.
+        let limit = buffer.len().min(FIRST_FRAME_READ);
+        match buffer.get_mut(..limit) {
+            Some(part) => self.inner.read(part),
+            None => self.inner.read(buffer),
+        }
     }
 }
+
+/// Bytes `first_timestamp` reads at a time.
+const FIRST_FRAME_READ: usize = 16 * 1024;
 
 fn describe_open_error(error: &io::Error) -> String {
     match error.kind() {
