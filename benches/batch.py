@@ -5,8 +5,8 @@ Generates (once) a synthetic capture of about SIZE MB under bench-data/ with the
 splits it into FILES rotated captures with editcap (named as a dumpcap ring buffer names them,
 `edge1_00012_20231114221320.pcap`), optionally compressing every other one, warms the page
 cache, then runs `whence batch ARCHIVE -o OUT --jobs N` for N = 1 and N = all cores (REPEAT
-times each, the best shown) and prints wall time, files/s, MB/s (stored bytes), the speed-up
-over one job and the peak RSS side by side, with the captures the run read a second time for
+times each, the best shown) and prints wall time, CPU time, files/s, MB/s (stored bytes), the
+speed-up over one job and the peak RSS side by side, with the captures the run read a second time for
 the merged reports (`counts.rescanned` of index.json). Run by hand, not in CI:
 
     python3 benches/batch.py [--size-mb 200] [--files 200] [--profile botnet] [--compress gzip]
@@ -33,21 +33,24 @@ GNU_TIME = Path("/usr/bin/time")
 
 
 def run_measured(command):
-    """Runs a command; returns (seconds, peak RSS in MB, exit status)."""
-    with tempfile.NamedTemporaryFile("r") as rss_file:
+    """Runs a command; returns (seconds, CPU seconds, peak RSS in MB)."""
+    with tempfile.NamedTemporaryFile("r") as usage_file:
         wrapped = list(map(str, command))
         if GNU_TIME.exists():
-            wrapped = [str(GNU_TIME), "-f", "%M", "-o", rss_file.name] + wrapped
+            wrapped = [str(GNU_TIME), "-f", "%M %U %S", "-o", usage_file.name] + wrapped
         start = time.perf_counter()
         process = subprocess.Popen(wrapped, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, errors = process.communicate()
         seconds = time.perf_counter() - start
-        reported = rss_file.read().strip().splitlines()
-        rss_mb = int(reported[-1]) / 1024 if reported and reported[-1].isdigit() else float("nan")
+        reported = usage_file.read().strip().splitlines()
     if process.returncode not in (0, 3):
         sys.stderr.write(errors.decode(errors="replace"))
         raise RuntimeError(f"{command[0]} failed with status {process.returncode}")
-    return seconds, rss_mb, process.returncode
+    try:
+        rss_kb, user, system = reported[-1].split()
+        return seconds, float(user) + float(system), int(rss_kb) / 1024
+    except (IndexError, ValueError):
+        return seconds, float("nan"), float("nan")
 
 
 def build_archive(args, tools, data):
@@ -94,6 +97,7 @@ def main():
                         help="compress every other capture of the archive")
     parser.add_argument("--repeat", type=int, default=2, help="runs per job count; the best is shown")
     parser.add_argument("--group-by", choices=["dir", "sensor"], help="also write group reports")
+    parser.add_argument("--format", default="md,html,json", help="report formats (as for whence)")
     args = parser.parse_args()
 
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
@@ -112,7 +116,7 @@ def main():
     print(f"archive: {files} captures, {size / 1e6:.0f} MB stored ({args.profile}, "
           f"compression: {args.compress}), page cache warm, best of {args.repeat}; "
           f"{cores} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    print(f"{'jobs':>5} {'seconds':>9} {'files/s':>9} {'MB/s':>8} {'speed-up':>9} "
+    print(f"{'jobs':>5} {'seconds':>9} {'CPU s':>7} {'files/s':>9} {'MB/s':>8} {'speed-up':>9} "
           f"{'peak RSS MB':>12} {'read again':>11}")
     baseline = None
     for jobs in sorted({1, cores}):
@@ -120,16 +124,19 @@ def main():
         for _ in range(args.repeat):
             with tempfile.TemporaryDirectory(dir=data) as out:
                 command = [whence, "batch", archive, "-o", out, "--jobs", str(jobs),
-                           "--no-system-db", "--quiet"]
+                           "--no-system-db", "--quiet", "--format", args.format]
                 if args.group_by:
                     command += ["--group-by", args.group_by]
-                seconds, rss, _ = run_measured(command)
+                seconds, cpu, rss = run_measured(command)
                 index = json.loads((Path(out) / "index.json").read_text())
-                runs.append((seconds, rss, index["counts"]["rescanned"]))
+                runs.append((seconds, cpu, rss, index["counts"]["rescanned"]))
         best = min(runs, key=lambda run: run[0])
         baseline = baseline or best[0]
-        print(f"{jobs:>5} {best[0]:>9.2f} {files / best[0]:>9.1f} {size / 1e6 / best[0]:>8.1f} "
-              f"{baseline / best[0]:>8.2f}x {max(run[1] for run in runs):>12.1f} {best[2]:>11}")
+        print(f"{jobs:>5} {best[0]:>9.2f} {best[1]:>7.2f} {files / best[0]:>9.1f} "
+              f"{size / 1e6 / best[0]:>8.1f} {baseline / best[0]:>8.2f}x "
+              f"{max(run[2] for run in runs):>12.1f} {best[3]:>11}")
+    print("CPU s is user + system time of the run; a run that gets less than a core per job "
+          "while others load the machine shows it as seconds well above CPU s / jobs.")
 
 
 if __name__ == "__main__":
