@@ -18,6 +18,7 @@ Examples:
   whence report attack.pcap --geoip-db GeoLite2-Country.mmdb --geoip-db GeoLite2-ASN.mmdb
   whence geoip lookup 8.8.8.8 2001:4860:4860::8888
   whence batch incident-42/ 'sensors/*.pcap.gz' -o reports/ --jobs 4
+  whence batch sensors/ -o reports/ --group-by sensor --resume
 
 Exit status:
   0  every input was read to its end (warnings may have been printed)
@@ -47,15 +48,20 @@ pub enum Command {
     Report(ReportArgs),
 
     /// Report on a whole archive of captures: one report per capture, one combined report over
-    /// all of them, and an index.
+    /// all of them, one per group of captures if asked, and an index.
     ///
     /// Inputs are files, directories (walked recursively, in sorted order) or glob patterns.
     /// Captures are recognised by their first bytes (pcap, pcapng, gzip, zstd, xz, lz4); other
-    /// files are listed in the index as skipped. Files are read in parallel; a capture that
-    /// fails is listed with its error in the index and errors.json and the others go on.
-    /// Captures with the same SHA-256 as an earlier one are listed as duplicates and counted
-    /// once. OUTDIR receives combined.<ext>, files/NNNN-<capture>.<ext>, index.json, index.md,
-    /// index.html and errors.json.
+    /// files are listed in the index as skipped. Captures are put in the order of their first
+    /// packet's time, merged in that order and listed in it; captures of one sensor (or group)
+    /// whose time ranges overlap are flagged in the index. Files are read in parallel; a
+    /// capture that fails is listed with its error in the index and errors.json and the others
+    /// go on. Captures with the same SHA-256 as an earlier one are listed as duplicates and
+    /// counted once. The combined and group reports equal `whence report` over the same
+    /// captures in the same order, TCP handshakes and sessions across rotated files included:
+    /// a capture whose traffic depends on the one before it is read a second time for them.
+    /// OUTDIR receives combined.<ext>, files/NNNN-<capture>.<ext>, groups/<group>.<ext>,
+    /// index.json, index.md, index.html and errors.json.
     #[command(after_help = EXAMPLES)]
     Batch(BatchArgs),
 
@@ -264,8 +270,33 @@ pub struct BatchArgs {
     #[arg(long, value_name = "N", default_value_t = crate::aggregate::DEFAULT_SOURCE_CAP)]
     pub max_sources: usize,
 
+    /// Also write one report per group of captures, to OUTDIR/groups/<group>.<ext>: `dir`, the
+    /// capture's directory relative to the INPUT it was found under; `sensor`, the file name
+    /// without rotation counters, timestamps and extensions (edge1_00012_20240101120000.pcap.gz
+    /// is sensor edge1).
+    #[arg(long, value_enum, value_name = "DIR|SENSOR", ignore_case = true)]
+    pub group_by: Option<GroupBy>,
+
+    /// Keep the per-capture reports of an earlier run into OUTDIR when they are newer than the
+    /// capture and were written with the same report options, whence version and databases
+    /// (index.json records a fingerprint of them). Such captures are listed as `ok` with
+    /// `resumed: true` and the figures of the earlier index. They are still read for the
+    /// combined and group reports, but not reported on one by one; with --per-file alone they
+    /// are not read at all (beyond their first packet, for the order).
+    #[arg(long)]
+    pub resume: bool,
+
     #[command(flatten)]
     pub databases: DatabaseArgs,
+}
+
+/// How `batch --group-by` puts captures into groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupBy {
+    /// The capture's directory, relative to the input it was found under (`.` directly in it).
+    Dir,
+    /// The sensor named by the capture's file name.
+    Sensor,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]

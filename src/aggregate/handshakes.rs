@@ -6,6 +6,11 @@
 //! Memory is capped: a spoofed SYN flood makes the victim answer millions of addresses, and
 //! each answer would otherwise be remembered. Past the cap new SYN-ACKs are not tracked, which
 //! can only under-count validated sources (the report says how many were not tracked).
+//!
+//! The table is per stream. A batch run reads rotated captures one by one and appends each
+//! one's tracker to the tracker of the captures before it (`append`): a handshake offered at
+//! the end of one file and answered at the start of the next is the case `Aggregate::
+//! boundary_conflict` looks for with `is_expecting`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -17,7 +22,7 @@ pub const MAX_TRACKED_ADDRESSES: usize = 1 << 20;
 /// Outstanding handshakes kept per address (a browser opens several connections at once).
 const PER_ADDRESS: usize = 4;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HandshakeTracker {
     /// For each address a SYN-ACK was sent to: the acknowledgement numbers that would complete
     /// its handshakes (the SYN-ACK's sequence number plus one), most recent last.
@@ -56,6 +61,50 @@ impl HandshakeTracker {
             }
         }
         None
+    }
+}
+
+impl HandshakeTracker {
+    /// Whether a SYN-ACK sent to `address` still waits for its acknowledgement.
+    pub fn is_expecting(&self, address: &IpAddr) -> bool {
+        self.expected.contains_key(address)
+    }
+
+    pub fn expecting_count(&self) -> usize {
+        self.expected.len()
+    }
+
+    /// Continues this table with the one a later stream ended with, as if that stream's packets
+    /// had been observed here: its outstanding SYN-ACKs are pushed after this table's, per
+    /// address. Exact when no address this table expects sent an acknowledgement in the later
+    /// stream (an ACK could have completed one of this table's handshakes: the caller checks,
+    /// see `Aggregate::boundary_conflict`) and the table stays below its cap. Past the cap, the
+    /// later stream's new addresses are counted as untracked, as `observe` would have done.
+    /// `untracked_syn_acks` is added by `Aggregate::merge`, not here.
+    pub fn append(&mut self, later: &HandshakeTracker) {
+        // Sorted, so that which addresses still fit under the cap does not depend on the
+        // hash order of the later table.
+        let mut addresses: Vec<&IpAddr> = later.expected.keys().collect();
+        addresses.sort_unstable();
+        for address in addresses {
+            let Some(theirs) = later.expected.get(address) else {
+                continue;
+            };
+            let full = self.expected.len() >= MAX_TRACKED_ADDRESSES;
+            match self.expected.get_mut(address) {
+                Some(mine) => {
+                    for value in theirs.iter().flatten() {
+                        push_recent(mine, *value);
+                    }
+                }
+                None if full => {
+                    self.untracked_syn_acks += theirs.iter().flatten().count() as u64;
+                }
+                None => {
+                    self.expected.insert(*address, *theirs);
+                }
+            }
+        }
     }
 }
 
@@ -129,6 +178,32 @@ mod tests {
         assert!(
             tracker
                 .observe(&tcp("198.51.100.7", "203.0.113.1", ACK, 2, 201))
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn appending_a_later_table_keeps_the_most_recent_handshakes_per_address() {
+        let mut earlier = HandshakeTracker::default();
+        for isn in [10, 20, 30] {
+            earlier.observe(&tcp("203.0.113.1", "198.51.100.7", SYN_ACK, isn, 1));
+        }
+        let mut later = HandshakeTracker::default();
+        for isn in [40, 50] {
+            later.observe(&tcp("203.0.113.1", "198.51.100.7", SYN_ACK, isn, 1));
+        }
+        later.observe(&tcp("203.0.113.1", "198.51.100.8", SYN_ACK, 60, 1));
+        let mut one_stream = earlier.clone();
+        for isn in [40, 50] {
+            one_stream.observe(&tcp("203.0.113.1", "198.51.100.7", SYN_ACK, isn, 1));
+        }
+        one_stream.observe(&tcp("203.0.113.1", "198.51.100.8", SYN_ACK, 60, 1));
+        earlier.append(&later);
+        assert_eq!(earlier.expected, one_stream.expected);
+        // 10 was pushed out by the four later ones; 20 is still expected.
+        assert!(
+            earlier
+                .observe(&tcp("198.51.100.7", "203.0.113.1", ACK, 2, 21))
                 .is_some()
         );
     }

@@ -1,5 +1,17 @@
 //! Aggregation: takes decoded packets one at a time and keeps the counters the report needs,
 //! in memory that does not grow with the number of packets.
+//!
+//! Aggregates merge: a batch run reads captures in parallel, each into its own aggregate, and
+//! appends them in time order. Most counters add up whatever the order, but how a packet is
+//! classified can depend on what came before it: a TCP handshake offered in one rotated file
+//! and completed in the next, a client validated in one file whose session carries on in the
+//! next (its ACKs are session traffic, not an ACK flood), a fragmented datagram cut by the
+//! rotation. A batch worker holds back the later fragments whose first fragment its capture
+//! has not shown (`held_back`), and `append` counts them with the cache of the captures before.
+//! `Aggregate::boundary_conflict` tells whether a capture read on its own may have classified
+//! any other packet differently from a single pass over everything before it and it; when it
+//! says no, `append` gives exactly the single pass's aggregate (below the caps), and when it
+//! says yes, the batch run reads that capture again into the aggregate itself.
 
 mod handshakes;
 pub mod sketch;
@@ -12,8 +24,16 @@ pub use handshakes::HandshakeTracker;
 pub use sources::{BeyondCap, DEFAULT_SOURCE_CAP, SourceList, SourceStats, SourceTable, TtlSet};
 pub use totals::Totals;
 
+use std::net::IpAddr;
+
 use crate::capture::Frame;
-use crate::decode::Decoded;
+use crate::decode::{Decoded, Packet};
+use vectors::VectorKind;
+
+/// Later fragments held back at most per capture (`Aggregate::held_back`): about 1 MiB. Past
+/// it (a flood of later fragments whose first fragments never came), they are counted at once
+/// and a capture boundary with first fragments before it is read again.
+pub const MAX_HELD_BACK: usize = 16_384;
 
 /// Everything aggregated over one or more captures.
 #[derive(Debug, Clone, Default)]
@@ -23,6 +43,63 @@ pub struct Aggregate {
     pub handshakes: HandshakeTracker,
     pub timeline: timeline::Timeline,
     pub vectors: vectors::VectorCounters,
+    /// When `Some` (batch workers), later fragments whose first fragment this capture has not
+    /// shown yet are counted in the totals, sources and timeline but not yet under a vector:
+    /// they go here, to be counted with `count_held_back` once it is known whether the capture
+    /// before this one held their first fragment. `None` (a single pass): counted at once.
+    pub held_back: Option<Vec<HeldBackFragment>>,
+    /// More than `MAX_HELD_BACK` such fragments came; the rest were counted at once.
+    pub held_back_overflowed: bool,
+}
+
+/// A later fragment whose vector is decided after ingest: the fields counting it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldBackFragment {
+    pub timestamp_ns: Option<i64>,
+    pub wire_len: u32,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub ttl: u8,
+    pub ip_id: u32,
+    pub protocol: u8,
+    pub fragment: crate::decode::Fragment,
+}
+
+impl HeldBackFragment {
+    fn of(packet: &Packet) -> HeldBackFragment {
+        HeldBackFragment {
+            timestamp_ns: packet.timestamp_ns,
+            wire_len: packet.wire_len,
+            src: packet.src,
+            dst: packet.dst,
+            ttl: packet.ttl,
+            ip_id: packet.ip_id,
+            protocol: packet.protocol,
+            fragment: packet.fragment,
+        }
+    }
+
+    /// The packet again, as far as counting a later fragment reads it (no ports, no payload).
+    fn packet(&self) -> Packet<'static> {
+        Packet {
+            timestamp_ns: self.timestamp_ns,
+            wire_len: self.wire_len,
+            captured_len: 0,
+            src: self.src,
+            dst: self.dst,
+            ttl: self.ttl,
+            ip_id: self.ip_id,
+            protocol: self.protocol,
+            fragment: self.fragment,
+            src_port: 0,
+            dst_port: 0,
+            tcp: None,
+            icmp: None,
+            payload_len: 0,
+            payload: &[],
+            tunnel: None,
+        }
+    }
 }
 
 impl Aggregate {
@@ -31,6 +108,23 @@ impl Aggregate {
         if let Decoded::Ip(packet) = decoded {
             let completes_handshake = self.handshakes.observe(packet).is_some();
             let classification = vectors::classify(packet);
+            if self.held_back.is_some()
+                && self.vectors.is_cold_later_fragment(packet, classification)
+            {
+                match self.held_back.as_mut() {
+                    Some(list) if list.len() < MAX_HELD_BACK => {
+                        list.push(HeldBackFragment::of(packet));
+                        // Everything but its vector: it stays a fragment of the same source.
+                        self.sources.observe(packet);
+                        if let Some(timestamp_ns) = packet.timestamp_ns {
+                            self.timeline
+                                .observe(timestamp_ns, packet.wire_len, packet.src, false);
+                        }
+                        return;
+                    }
+                    _ => self.held_back_overflowed = true,
+                }
+            }
             // One more hash lookup, only for the packets whose kind it can change.
             let destination_validated = vectors::may_be_session_traffic(classification)
                 && self.sources.is_validated(&packet.dst);
@@ -66,4 +160,155 @@ impl Aggregate {
         self.timeline.merge(&other.timeline);
         self.vectors.merge(&other.vectors);
     }
+
+    /// Why appending `later` (a stream read on its own, whose sources ingest already sorted
+    /// into `later_sources`) might not give what observing its packets after this aggregate's
+    /// would: the first such reason, or `None` when `append` is exact. Conservative: it may
+    /// name a conflict where the packets would have been counted the same after all, never
+    /// the other way round, as long as no cap was reached (sources past `--max-sources`,
+    /// flows in the overflow buckets, a full handshake table are not looked at).
+    pub fn boundary_conflict(
+        &self,
+        later: &Aggregate,
+        later_sources: &SourceList,
+    ) -> Option<BoundaryConflict> {
+        // Bare-flag TCP kinds `within_session` takes back for a validated source.
+        let session_kinds = [
+            VectorKind::SynFlood,
+            VectorKind::AckFlood,
+            VectorKind::RstFlood,
+            VectorKind::TcpOtherFlood,
+        ]
+        .iter()
+        .fold(0, |mask, kind| mask | kind.bit());
+        // What a TCP segment with ACK and neither SYN nor RST can be counted as: any of them may
+        // have answered a SYN-ACK of the earlier stream.
+        let acknowledging_kinds = [
+            VectorKind::AckFlood,
+            VectorKind::TcpOtherFlood,
+            VectorKind::HttpFlood,
+            VectorKind::TlsFlood,
+            VectorKind::BenignOrUnknown,
+        ]
+        .iter()
+        .fold(0, |mask, kind| mask | kind.bit());
+        let expecting = self.handshakes.expecting_count() > 0;
+        for (address, stats) in later_sources.addresses().iter().zip(later_sources.stats()) {
+            if expecting
+                && stats.vectors & acknowledging_kinds != 0
+                && self.handshakes.is_expecting(address)
+            {
+                return Some(BoundaryConflict::HandshakeSpans(*address));
+            }
+            // A validated source's SYNs before it completed its handshake in the later stream
+            // were counted as a SYN flood there, and the bit cleared since: `validated` stands
+            // for them.
+            if (stats.vectors & session_kinds != 0 || stats.validated)
+                && self.sources.is_validated(address)
+            {
+                return Some(BoundaryConflict::SessionContinues(*address));
+            }
+        }
+        if let Some(address) = later
+            .vectors
+            .session_flood_destinations()
+            .into_iter()
+            .find(|address| self.sources.is_validated(address))
+        {
+            return Some(BoundaryConflict::SessionContinues(address));
+        }
+        if later.held_back_overflowed && self.vectors.remembers_fragments() {
+            return Some(BoundaryConflict::FragmentSpans);
+        }
+        None
+    }
+
+    /// Counts a later fragment held back by `observe` (see `held_back`) as what `recalled`
+    /// says its datagram was (from the cache of the stream before it), or as a
+    /// `fragment_flood` when that is `None`, as a single pass would have when it came.
+    pub fn count_held_back(
+        &mut self,
+        fragment: &HeldBackFragment,
+        recalled: Option<(vectors::Classification, Option<u16>)>,
+    ) -> vectors::Classification {
+        let packet = fragment.packet();
+        let (classification, port) = recalled.unwrap_or((
+            vectors::Classification::Flood(VectorKind::FragmentFlood),
+            None,
+        ));
+        let counted_as = self.vectors.count(&packet, classification, port);
+        if let Some(source) = self.sources.get_mut(&packet.src) {
+            source.vectors |= counted_as.bit();
+        }
+        let attack = counted_as.kind() != VectorKind::BenignOrUnknown
+            && counted_as.role() != vectors::Role::Reply;
+        if let (Some(timestamp_ns), true) = (packet.timestamp_ns, attack) {
+            self.timeline.add_attack(timestamp_ns, packet.wire_len);
+        }
+        counted_as
+    }
+
+    /// Adds `later`, a stream that comes after this one, with the per-stream state it ended
+    /// with (outstanding handshakes, the fragment cache), so that a further stream can be
+    /// appended in turn. `later_sources` and `beyond_cap` are its sources, as ingest left them
+    /// (`later.sources` itself is then empty), and `held_back` the later fragments it held
+    /// back: each counts as its datagram did if this stream's fragment cache holds the first
+    /// fragment (the later stream had written nothing in its slot when it came), else as a
+    /// `fragment_flood`. Exact when `boundary_conflict` found nothing.
+    pub fn append(
+        &mut self,
+        later: &Aggregate,
+        later_sources: &SourceList,
+        beyond_cap: Option<&BeyondCap>,
+        held_back: &[HeldBackFragment],
+    ) {
+        // Looked up before the later stream's cache is laid over this one's.
+        let recalled: Vec<_> = held_back
+            .iter()
+            .map(|fragment| self.vectors.recall(&fragment.packet()))
+            .collect();
+        self.merge(later);
+        self.sources.merge_sorted(later_sources, beyond_cap);
+        for (fragment, recalled) in held_back.iter().zip(recalled) {
+            self.count_held_back(fragment, recalled);
+        }
+        self.handshakes.append(&later.handshakes);
+        self.vectors.append_fragment_cache(&later.vectors);
+    }
 }
+
+/// What makes a capture's own aggregate differ from a single pass over it and the captures
+/// before it (see `Aggregate::boundary_conflict`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundaryConflict {
+    /// This address acknowledged something after the boundary and had a SYN-ACK outstanding
+    /// from before it.
+    HandshakeSpans(IpAddr),
+    /// This address completed a handshake before the boundary and has TCP traffic after it
+    /// that was counted as a flood for want of that handshake.
+    SessionContinues(IpAddr),
+    /// More later fragments than `MAX_HELD_BACK` came after the boundary without their first
+    /// fragment, and first fragments came before it: some may belong together.
+    FragmentSpans,
+}
+
+impl std::fmt::Display for BoundaryConflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BoundaryConflict::HandshakeSpans(address) => write!(
+                f,
+                "a TCP handshake of {address} began in an earlier capture and may end in this one"
+            ),
+            BoundaryConflict::SessionContinues(address) => write!(
+                f,
+                "{address} completed a TCP handshake in an earlier capture and its session goes on in this one"
+            ),
+            BoundaryConflict::FragmentSpans => f.write_str(
+                "too many later fragments without their first fragment to match them with an earlier capture's",
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

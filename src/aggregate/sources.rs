@@ -9,6 +9,7 @@ use std::collections::hash_map::Entry;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::sketch::{HeavyHitters, SourceCardinality};
+use super::vectors::VectorKind;
 
 use crate::decode::Packet;
 use crate::timestamp::TimeSpan;
@@ -92,6 +93,11 @@ impl SourceStats {
         self.ttls.merge(&other.ttls);
         self.validated |= other.validated;
         self.vectors |= other.vectors;
+        if self.validated {
+            // As in `Aggregate::observe`: a completed handshake takes back the SYN-flood count
+            // of the source's earlier SYNs, and later ones are never counted as such.
+            self.vectors &= !VectorKind::SynFlood.bit();
+        }
         match (self.first_destination, other.first_destination) {
             (None, theirs) => self.first_destination = theirs,
             (Some(mine), Some(theirs)) if mine != theirs => self.other_destinations = true,
@@ -258,6 +264,11 @@ impl SourceTable {
     pub fn get(&self, address: &IpAddr) -> Option<&SourceStats> {
         self.by_address.get(address)
     }
+
+    /// The record of a source kept one by one, to add a vector bit found out later.
+    pub fn get_mut(&mut self, address: &IpAddr) -> Option<&mut SourceStats> {
+        self.by_address.get_mut(address)
+    }
 }
 
 impl SourceTable {
@@ -361,6 +372,12 @@ impl SourceList {
     /// Index of `address`, for reading the matching entry of per-source vectors.
     pub fn position(&self, address: &IpAddr) -> Option<usize> {
         self.addresses.binary_search(address).ok()
+    }
+
+    /// The vector mask of `address`'s record, to add a bit found out after ingest.
+    pub fn vectors_mut(&mut self, address: &IpAddr) -> Option<&mut u32> {
+        let index = self.position(address)?;
+        self.stats.get_mut(index).map(|stats| &mut stats.vectors)
     }
 }
 

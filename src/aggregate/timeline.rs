@@ -145,6 +145,15 @@ impl Timeline {
         }
     }
 
+    /// Counts as attack traffic a packet observed earlier with `attack: false`, whose kind was
+    /// only known later (a later fragment held back across a capture boundary).
+    pub fn add_attack(&mut self, timestamp_ns: i64, wire_len: u32) {
+        let key = self.bucket_start(timestamp_ns.div_euclid(NANOS_PER_SECOND));
+        let bucket = self.bucket_mut(key);
+        bucket.attack_packets = bucket.attack_packets.saturating_add(1);
+        bucket.attack_bytes = bucket.attack_bytes.saturating_add(u64::from(wire_len));
+    }
+
     /// Adds another timeline, as if its packets had been observed here. The result equals
     /// the timeline of both captures' packets read as one.
     pub fn merge(&mut self, other: &Timeline) {

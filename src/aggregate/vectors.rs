@@ -46,7 +46,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::sketch::{HyperLogLog, address_hash, mix64};
 use crate::decode::{Fragment, PAYLOAD_PREFIX_LEN, Packet, TcpInfo};
@@ -63,7 +63,7 @@ const IP_PROTO_GRE: u8 = 47;
 const IP_PROTO_ICMPV6: u8 = 58;
 
 /// The kinds of traffic the report names in `vectors[].kind` (contract `whence.report/1`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VectorKind {
     SynFlood,
@@ -1139,7 +1139,8 @@ struct FragmentEntry {
 }
 
 /// What the first fragments of recent datagrams were, direct-mapped: a new datagram simply
-/// takes its slot. Per-stream state, so not merged and not compared.
+/// takes its slot. Per-stream state, so not merged and not compared; a batch run carries it
+/// from one rotated capture to the next with `append`.
 #[derive(Debug, Clone, Default)]
 struct FragmentCache {
     slots: Vec<Option<FragmentEntry>>,
@@ -1179,6 +1180,34 @@ impl FragmentCache {
             && entry.ip_id == packet.ip_id
             && entry.protocol == packet.protocol;
         same_datagram.then_some((entry.classification, entry.port))
+    }
+
+    /// Whether this stream has written no first fragment yet into the slot of `packet`'s
+    /// datagram: only then could an earlier stream's first fragment still be there.
+    fn is_cold(&self, packet: &Packet) -> bool {
+        self.slots
+            .get(Self::index(packet))
+            .is_none_or(Option::is_none)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.slots.iter().all(Option::is_none)
+    }
+
+    /// The cache after `later`'s packets: its slots where it wrote one, this one's elsewhere.
+    fn append(&mut self, later: &FragmentCache) {
+        if later.slots.is_empty() {
+            return;
+        }
+        if self.slots.is_empty() {
+            self.slots = later.slots.clone();
+            return;
+        }
+        for (mine, theirs) in self.slots.iter_mut().zip(&later.slots) {
+            if theirs.is_some() {
+                *mine = *theirs;
+            }
+        }
     }
 }
 
@@ -1255,9 +1284,20 @@ impl VectorCounters {
     /// counted as, which differs only for a later fragment attributed to its first fragment's
     /// vector; OR that classification's bit into the source's mask.
     pub fn observe(&mut self, packet: &Packet, classification: Classification) -> Classification {
+        let (classification, port) = self.attribute(packet, classification);
+        self.count(packet, classification, port)
+    }
+
+    /// Counts one packet as `classification` with service port `port`, already attributed
+    /// (`attribute`, or `recall` for a later fragment held back across a boundary).
+    pub fn count(
+        &mut self,
+        packet: &Packet,
+        classification: Classification,
+        port: Option<u16>,
+    ) -> Classification {
         self.packets += 1;
         self.bytes += u64::from(packet.wire_len);
-        let (classification, port) = self.attribute(packet, classification);
         let key = FlowKey {
             address: packet.dst,
             class: FlowClass {
@@ -1395,6 +1435,60 @@ impl VectorCounters {
                 .or_default()
                 .merge(stats);
         }
+    }
+
+    /// Whether `packet`, classified as `classification`, is a later fragment whose datagram's
+    /// first fragment this stream has not seen, where one from an earlier stream (a capture
+    /// rotated before it) could still be in the cache: how it counts depends on that stream.
+    pub fn is_cold_later_fragment(&self, packet: &Packet, classification: Classification) -> bool {
+        matches!(packet.fragment, Fragment::Later { .. })
+            && classification == Classification::Flood(VectorKind::FragmentFlood)
+            && self.fragments.is_cold(packet)
+    }
+
+    /// What the cache says a later fragment held back by a stream appended to this one counts
+    /// as: its first fragment's classification and port, if that is in the cache.
+    pub fn recall(&self, packet: &Packet) -> Option<(Classification, Option<u16>)> {
+        self.fragments.recall(packet)
+    }
+
+    /// Whether the fragment cache holds any first fragment.
+    pub fn remembers_fragments(&self) -> bool {
+        !self.fragments.is_empty()
+    }
+
+    /// Carries the per-stream fragment cache over from `later`, which is appended to this
+    /// stream (its counters are added by `merge`).
+    pub fn append_fragment_cache(&mut self, later: &VectorCounters) {
+        self.fragments.append(&later.fragments);
+    }
+
+    /// Destinations of packets counted as a bare-flag TCP flood (`may_be_session_traffic`):
+    /// had the destination completed a handshake before, `within_session` would have counted
+    /// them as benign. Sorted; the SYN flood is left out, its source alone decides.
+    pub fn session_flood_destinations(&self) -> Vec<IpAddr> {
+        let mut addresses: Vec<IpAddr> = self
+            .flows
+            .entries
+            .keys()
+            .filter(|key| {
+                key.class.role == Role::Flood
+                    && matches!(
+                        key.class.kind,
+                        VectorKind::AckFlood | VectorKind::RstFlood | VectorKind::TcpOtherFlood
+                    )
+            })
+            .chain(
+                self.reply_flows
+                    .entries
+                    .keys()
+                    .filter(|key| key.class.kind == VectorKind::RstFlood),
+            )
+            .map(|key| key.address)
+            .collect();
+        addresses.sort_unstable();
+        addresses.dedup();
+        addresses
     }
 
     /// IP packets observed.

@@ -13,6 +13,10 @@ use crate::capture;
 pub struct Found {
     pub path: PathBuf,
     pub kind: FoundKind,
+    /// The input it was found under: the directory given, the directory of a file given, or
+    /// the part of a glob pattern before its first wildcard. `--group-by dir` names groups
+    /// after the capture's directory relative to it.
+    pub root: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,12 +38,19 @@ pub fn discover(inputs: &[PathBuf], exclude: &Path) -> Vec<Found> {
         exclude: exclude.as_deref(),
         visited: HashSet::new(),
         found: Vec::new(),
+        root: PathBuf::new(),
     };
     for input in inputs {
         if input.exists() {
+            walker.root = if input.is_dir() {
+                input.clone()
+            } else {
+                parent_of(input)
+            };
             walker.walk(input);
             continue;
         }
+        walker.root = literal_prefix(input);
         let pattern = input.to_string_lossy();
         if !pattern.contains(['*', '?', '[']) {
             walker
@@ -72,6 +83,34 @@ fn unreadable(path: &Path, reason: &str) -> Found {
     Found {
         path: path.to_path_buf(),
         kind: FoundKind::Unreadable(reason.to_string()),
+        root: parent_of(path),
+    }
+}
+
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The directories of a glob pattern before the first component with a wildcard.
+fn literal_prefix(pattern: &Path) -> PathBuf {
+    let mut prefix = PathBuf::new();
+    for component in pattern.components() {
+        if component
+            .as_os_str()
+            .to_string_lossy()
+            .contains(['*', '?', '['])
+        {
+            break;
+        }
+        prefix.push(component);
+    }
+    if prefix.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        prefix
     }
 }
 
@@ -80,6 +119,8 @@ struct Walker<'a> {
     /// Directories already walked, resolved: a symbolic link back up the tree is walked once.
     visited: HashSet<PathBuf>,
     found: Vec<Found>,
+    /// The input being walked (`Found::root`).
+    root: PathBuf,
 }
 
 impl Walker<'_> {
@@ -89,7 +130,7 @@ impl Walker<'_> {
             return;
         }
         if !path.is_dir() {
-            self.found.push(classify(path));
+            self.found.push(classify(path, &self.root));
             return;
         }
         if let Some(real) = real
@@ -103,7 +144,9 @@ impl Walker<'_> {
                 .collect(),
             Err(error) => {
                 let reason = format!("cannot list directory: {error}");
-                self.found.push(unreadable(path, &reason));
+                let mut found = unreadable(path, &reason);
+                found.root = self.root.clone();
+                self.found.push(found);
                 return;
             }
         };
@@ -115,7 +158,7 @@ impl Walker<'_> {
 }
 
 /// Looks at the first bytes only; the capture module reads the rest later.
-fn classify(path: &Path) -> Found {
+fn classify(path: &Path, root: &Path) -> Found {
     let kind = match read_prefix(path) {
         Err(error) => FoundKind::Unreadable(format!("cannot read: {error}")),
         Ok((_, 0)) => FoundKind::Skipped("empty file".to_string()),
@@ -127,6 +170,7 @@ fn classify(path: &Path) -> Found {
     Found {
         path: path.to_path_buf(),
         kind,
+        root: root.to_path_buf(),
     }
 }
 
@@ -165,6 +209,29 @@ mod tests {
         assert!(matches!(found[0].kind, FoundKind::Skipped(_)));
         assert_eq!(found[1].kind, FoundKind::Capture { bytes: 4 });
         assert_eq!(found[2].kind, FoundKind::Skipped("empty file".into()));
+        assert!(found.iter().all(|file| file.root == dir.path()));
+    }
+
+    #[test]
+    fn the_root_of_a_glob_is_its_part_before_the_first_wildcard() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("sensors/edge1")).unwrap();
+        std::fs::write(
+            dir.path().join("sensors/edge1/a.pcap"),
+            0xa1b2_c3d4u32.to_le_bytes(),
+        )
+        .unwrap();
+        let found = discover(
+            &[dir.path().join("sensors/*/*.pcap")],
+            Path::new("/nonexistent"),
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].root, dir.path().join("sensors"));
+        let given = discover(
+            &[dir.path().join("sensors/edge1/a.pcap")],
+            Path::new("/nonexistent"),
+        );
+        assert_eq!(given[0].root, dir.path().join("sensors/edge1"));
     }
 
     #[cfg(unix)]

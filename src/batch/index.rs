@@ -12,7 +12,8 @@ use crate::aggregate::vectors::VectorKind;
 use crate::output;
 use crate::render::escape;
 
-pub const SCHEMA: &str = "whence.batch-index/1";
+/// Version 2: captures in time order, groups, resume and overlap fields.
+pub const SCHEMA: &str = "whence.batch-index/2";
 
 /// What became of one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,15 +48,51 @@ pub struct IndexEntry {
     pub duplicate_of: Option<String>,
     /// Why the file failed or was skipped.
     pub error: Option<String>,
+    /// The sensor named by the file name (see `group::sensor_name`).
+    pub sensor: Option<String>,
+    /// The group of `--group-by`.
+    pub group: Option<String>,
+    /// Its reports are an earlier run's (`--resume`); the figures above are that run's.
+    pub resumed: bool,
+    /// Why it was read a second time for the combined or group report: its traffic carries on
+    /// from the capture before it (a TCP handshake or session, a fragmented datagram).
+    pub rescanned: Option<String>,
+    /// Captures of the same sensor (or group) whose time range overlaps this one's.
+    pub overlaps_with: Vec<String>,
+    /// Fingerprint of the options its reports were written with (see `resume`).
+    pub options_fingerprint: Option<String>,
+}
+
+/// One group of `--group-by` and its report.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupEntry {
+    pub name: String,
+    /// The captures counted in the group report, in the order they were merged.
+    pub captures: Vec<String>,
+    pub packets: u64,
+    pub first_packet: Option<String>,
+    pub last_packet: Option<String>,
+    /// Report files, relative to the output directory.
+    pub reports: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Index {
     pub schema: &'static str,
     pub generated_at: String,
+    /// Fingerprint of the report options of this run (see `resume`).
+    pub options_fingerprint: String,
+    /// `dir` or `sensor` with `--group-by`.
+    pub group_by: Option<&'static str>,
     pub counts: Counts,
     /// Combined report files, relative to the output directory.
     pub combined_reports: Vec<String>,
+    pub groups: Vec<GroupEntry>,
+    /// Things to know about the run as a whole (overlapping captures, an index that could not
+    /// be resumed from).
+    pub warnings: Vec<String>,
+    /// Captures in the order they were merged (their first packet's time), then the files that
+    /// are no captures, in the order they were found.
     pub files: Vec<IndexEntry>,
 }
 
@@ -65,6 +102,12 @@ pub struct Counts {
     pub failed: u64,
     pub duplicate: u64,
     pub skipped: u64,
+    /// Of the `ok` ones, those whose reports were kept from an earlier run.
+    pub resumed: u64,
+    /// Captures read a second time for the combined or group reports.
+    pub rescanned: u64,
+    /// Captures whose time range overlaps another of the same sensor (or group).
+    pub overlapping: u64,
 }
 
 impl Counts {
@@ -77,6 +120,9 @@ impl Counts {
                 Status::Duplicate => counts.duplicate += 1,
                 Status::Skipped => counts.skipped += 1,
             }
+            counts.resumed += u64::from(file.resumed);
+            counts.rescanned += u64::from(file.rescanned.is_some());
+            counts.overlapping += u64::from(!file.overlaps_with.is_empty());
         }
         counts
     }
@@ -153,21 +199,53 @@ const HEADERS: [&str; 10] = [
 ];
 
 fn note(file: &IndexEntry) -> String {
+    let mut notes = Vec::new();
     match (&file.duplicate_of, &file.error) {
-        (Some(original), _) => format!("same bytes as {original}"),
-        (None, Some(error)) => error.clone(),
-        (None, None) => String::new(),
+        (Some(original), _) => notes.push(format!("same bytes as {original}")),
+        (None, Some(error)) => notes.push(error.clone()),
+        (None, None) => {}
     }
+    if file.resumed {
+        notes.push("reports from an earlier run".to_string());
+    }
+    if !file.overlaps_with.is_empty() {
+        notes.push(format!("overlaps {}", file.overlaps_with.join(", ")));
+    }
+    if let Some(reason) = &file.rescanned {
+        notes.push(format!("read again for the merged reports: {reason}"));
+    }
+    notes.join("; ")
+}
+
+fn counts_line(counts: &Counts) -> String {
+    let mut line = format!(
+        "{} ok, {} failed, {} duplicate, {} skipped.",
+        counts.ok, counts.failed, counts.duplicate, counts.skipped
+    );
+    for (count, what) in [
+        (counts.resumed, "resumed from an earlier run"),
+        (counts.rescanned, "read again for the merged reports"),
+        (
+            counts.overlapping,
+            "overlapping another capture of the same sensor",
+        ),
+    ] {
+        if count > 0 {
+            let _ = write!(line, " {count} {what}.");
+        }
+    }
+    line
 }
 
 fn markdown(index: &Index) -> String {
     let mut text = String::from("# whence batch index\n\n");
-    let counts = &index.counts;
-    let _ = writeln!(
-        text,
-        "{} ok, {} failed, {} duplicate, {} skipped.\n",
-        counts.ok, counts.failed, counts.duplicate, counts.skipped
-    );
+    let _ = writeln!(text, "{}\n", counts_line(&index.counts));
+    for warning in &index.warnings {
+        let _ = writeln!(text, "- Warning: {}", escape::markdown(warning));
+    }
+    if !index.warnings.is_empty() {
+        text.push('\n');
+    }
     if !index.combined_reports.is_empty() {
         let links: Vec<String> = index
             .combined_reports
@@ -175,6 +253,28 @@ fn markdown(index: &Index) -> String {
             .map(|path| format!("[{}](<{}>)", escape::markdown(path), path))
             .collect();
         let _ = writeln!(text, "Combined report: {}\n", links.join(", "));
+    }
+    if !index.groups.is_empty() {
+        text.push_str("| Group | Captures | Packets | First packet | Last packet | Reports |\n");
+        text.push_str("| --- | --- | --- | --- | --- | --- |\n");
+        for group in &index.groups {
+            let links: Vec<String> = group
+                .reports
+                .iter()
+                .map(|path| format!("[{}](<{}>)", extension(path), path))
+                .collect();
+            let _ = writeln!(
+                text,
+                "| {} | {} | {} | {} | {} | {} |",
+                escape::markdown(&group.name),
+                group.captures.len(),
+                group.packets,
+                escape::markdown(group.first_packet.as_deref().unwrap_or_default()),
+                escape::markdown(group.last_packet.as_deref().unwrap_or_default()),
+                links.join(" ")
+            );
+        }
+        text.push('\n');
     }
     let _ = writeln!(text, "| {} |", HEADERS.join(" | "));
     let _ = writeln!(text, "|{}", " --- |".repeat(HEADERS.len()));
@@ -200,12 +300,14 @@ fn html(index: &Index) -> String {
          td,th{border:1px solid #999;padding:2px 6px;text-align:left}</style>\n</head>\n<body>\n\
          <h1>whence batch index</h1>\n",
     );
-    let counts = &index.counts;
-    let _ = writeln!(
-        text,
-        "<p>{} ok, {} failed, {} duplicate, {} skipped.</p>",
-        counts.ok, counts.failed, counts.duplicate, counts.skipped
-    );
+    let _ = writeln!(text, "<p>{}</p>", escape::html(&counts_line(&index.counts)));
+    if !index.warnings.is_empty() {
+        text.push_str("<ul>\n");
+        for warning in &index.warnings {
+            let _ = writeln!(text, "<li>Warning: {}</li>", escape::html(warning));
+        }
+        text.push_str("</ul>\n");
+    }
     if !index.combined_reports.is_empty() {
         let links: Vec<String> = index
             .combined_reports
@@ -213,6 +315,36 @@ fn html(index: &Index) -> String {
             .map(|path| format!("<a href=\"{0}\">{0}</a>", escape::html(path)))
             .collect();
         let _ = writeln!(text, "<p>Combined report: {}</p>", links.join(", "));
+    }
+    if !index.groups.is_empty() {
+        text.push_str(
+            "<table>\n<tr><th>Group</th><th>Captures</th><th>Packets</th><th>First packet</th>\
+             <th>Last packet</th><th>Reports</th></tr>\n",
+        );
+        for group in &index.groups {
+            let links: Vec<String> = group
+                .reports
+                .iter()
+                .map(|path| {
+                    format!(
+                        "<a href=\"{}\">{}</a>",
+                        escape::html(path),
+                        escape::html(extension(path))
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                text,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape::html(&group.name),
+                group.captures.len(),
+                group.packets,
+                escape::html(group.first_packet.as_deref().unwrap_or_default()),
+                escape::html(group.last_packet.as_deref().unwrap_or_default()),
+                links.join(" ")
+            );
+        }
+        text.push_str("</table>\n");
     }
     text.push_str("<table>\n<tr>");
     for header in HEADERS {
@@ -271,22 +403,40 @@ mod tests {
             reports: Vec::new(),
             duplicate_of: None,
             error: Some("bad\nrow".to_string()),
+            sensor: None,
+            group: Some("<b>group</b>".to_string()),
+            resumed: false,
+            rescanned: None,
+            overlaps_with: vec!["<i>other</i>".to_string()],
+            options_fingerprint: None,
         };
         let index = Index {
             schema: SCHEMA,
             generated_at: String::new(),
+            options_fingerprint: String::new(),
+            group_by: Some("dir"),
             counts: Counts::of(std::slice::from_ref(&entry)),
             combined_reports: Vec::new(),
+            groups: vec![GroupEntry {
+                name: "<b>group</b>".to_string(),
+                captures: vec![entry.path.clone()],
+                packets: 0,
+                first_packet: None,
+                last_packet: None,
+                reports: vec!["groups/<b>.html".to_string()],
+            }],
+            warnings: vec!["<script>x</script>".to_string()],
             files: vec![entry],
         };
         let page = html(&index);
-        assert!(!page.contains("<script>"));
+        assert!(!page.contains("<script>") && !page.contains("<b>") && !page.contains("<i>"));
         assert!(page.contains("&lt;script&gt;"));
         let table = markdown(&index);
         assert!(table.contains("\\|x.pcap"), "{table}");
+        // The group table (header, rule, one row) and the file table (the same).
         assert_eq!(
             table.lines().filter(|line| line.starts_with('|')).count(),
-            3
+            6
         );
     }
 }

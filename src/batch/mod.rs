@@ -1,14 +1,22 @@
 //! `whence batch`: many captures in; one report per capture, one combined report over all of
-//! them and an index out. Captures are read in parallel, each into its own `Aggregate`, and
-//! folded into the combined aggregate in input order as soon as each is done, so memory holds
-//! a few captures' aggregates at a time, never all of them, and the combined report equals
-//! what `report` gives over the same captures together.
+//! them, one report per group of captures (`--group-by`) and an index out.
+//!
+//! The captures are first put in time order (a pre-pass reads each one's first packet record
+//! only), then read in parallel, each into its own `Aggregate`, and appended in that order to
+//! the combined aggregate and its group's as soon as each and every earlier capture are done,
+//! then dropped: memory holds a few captures' aggregates at a time (plus one per group), never
+//! all of them. Where a capture's packets depend on the capture before it (a TCP handshake or
+//! session across the rotation, see `Aggregate::boundary_conflict`), it is read a second
+//! time, into the merged aggregate itself, so that the combined and group reports always equal
+//! what `report` gives over the same captures in the same order.
 //!
 //! A capture that fails is listed (index, errors.json) and the run goes on; the exit status
 //! says whether all, some or none of the captures could be read.
 
 mod discover;
+mod group;
 pub mod index;
+mod resume;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
@@ -16,23 +24,27 @@ use std::sync::mpsc;
 use std::sync::{Condvar, Mutex, PoisonError};
 
 use anyhow::{Context, Result};
+use rayon::prelude::*;
 
-use crate::aggregate::{Aggregate, BeyondCap, SourceList, SourceTable};
+use crate::aggregate::{Aggregate, BeyondCap, HeldBackFragment, SourceList, SourceTable};
 use crate::app::Outcome;
 use crate::capture::{self, CaptureSummary, InputSource};
-use crate::cli::BatchArgs;
+use crate::cli::{BatchArgs, GroupBy};
 use crate::config::Config;
 use crate::decode;
 use crate::enrich::{self, GeoDatabases};
 use crate::output::{self, Progress};
 use crate::render;
 use crate::report::{self, Report, ReportInputs, Traffic};
-use crate::timestamp::format_rfc3339;
+use crate::timestamp::{TimeSpan, format_rfc3339};
 use discover::{Found, FoundKind};
-use index::{Counts, Index, IndexEntry, Status};
+use index::{Counts, GroupEntry, Index, IndexEntry, Status};
+use resume::{Previous, PreviousEntry};
 
 /// Folder of the per-capture reports, inside the output directory.
 const FILES_DIRECTORY: &str = "files";
+/// Folder of the group reports (`--group-by`).
+const GROUPS_DIRECTORY: &str = "groups";
 
 /// The validated settings of a batch run.
 struct Plan {
@@ -40,6 +52,8 @@ struct Plan {
     directory: PathBuf,
     per_file: bool,
     combined: bool,
+    group_by: Option<GroupBy>,
+    resume: bool,
     jobs: usize,
     quiet: bool,
 }
@@ -59,9 +73,35 @@ impl Plan {
             directory: args.output.clone(),
             per_file: args.per_file || both,
             combined: args.combined || both,
+            group_by: args.group_by,
+            resume: args.resume,
             jobs,
             quiet: args.quiet,
         })
+    }
+
+    /// Whether captures are appended into merged aggregates (combined or group reports).
+    fn merges(&self) -> bool {
+        self.combined || self.group_by.is_some()
+    }
+}
+
+/// One capture of the run, in merge order.
+struct Capture<'a> {
+    found_position: usize,
+    found: &'a Found,
+    bytes: u64,
+    /// Time of its first packet record: the merge order.
+    first_ns: Option<i64>,
+    sensor: String,
+    group: Option<String>,
+    /// The earlier run's entry, when its reports stand (`--resume`).
+    resumed: Option<PreviousEntry>,
+}
+
+impl Capture<'_> {
+    fn name(&self) -> String {
+        self.found.path.display().to_string()
     }
 }
 
@@ -73,32 +113,55 @@ pub fn run(args: &BatchArgs, command_line: Vec<String>) -> Result<Outcome> {
             output::diagnostic("note", "geoip", note);
         }
     }
-    let files_directory = plan.directory.join(FILES_DIRECTORY);
-    std::fs::create_dir_all(&files_directory)
-        .with_context(|| format!("cannot create {}", files_directory.display()))?;
+    for (wanted, folder) in [
+        (plan.per_file, FILES_DIRECTORY),
+        (plan.group_by.is_some(), GROUPS_DIRECTORY),
+        (true, ""),
+    ] {
+        let directory = plan.directory.join(folder);
+        if wanted {
+            std::fs::create_dir_all(&directory)
+                .with_context(|| format!("cannot create {}", directory.display()))?;
+        }
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(plan.jobs)
+        .build()
+        .context("cannot start the worker threads")?;
     let found = discover::discover(&args.inputs, &plan.directory);
-    let captures: Vec<(usize, &Found, u64)> = found
+    let fingerprint = resume::fingerprint(&plan.config, &databases);
+    let mut warnings = Vec::new();
+    let previous = if plan.resume {
+        let (previous, note) = Previous::load(&plan.directory);
+        if let Some(note) = note {
+            if !plan.quiet {
+                output::diagnostic("warning", "resume", &note);
+            }
+            warnings.push(note);
+        }
+        previous
+    } else {
+        Previous::default()
+    };
+    let captures = in_time_order(&plan, &pool, &found, &previous, &fingerprint);
+    let work: Vec<Work> = captures
         .iter()
-        .enumerate()
-        .filter_map(|(position, file)| match file.kind {
-            FoundKind::Capture { bytes } => Some((position, file, bytes)),
-            _ => None,
+        .map(|capture| Work {
+            source: InputSource::File(capture.found.path.clone()),
+            read: capture.resumed.is_none() || plan.merges(),
+            resumed: capture.resumed.as_ref().map(|entry| entry.sha256.clone()),
         })
         .collect();
-    let total_bytes = captures.iter().map(|(_, _, bytes)| bytes).sum();
+    let total_bytes = captures.iter().map(|capture| capture.bytes).sum();
     let progress = Progress::new(captures.len() as u64, total_bytes, plan.quiet);
-    let mut merger = Merger::new(&plan, &found);
+    let mut merger = Merger::new(&plan, &found, &captures, fingerprint);
     let shared = Shared {
         config: &plan.config,
         databases: &databases,
         per_file: plan.per_file,
     };
-    let sources: Vec<InputSource> = captures
-        .iter()
-        .map(|(_, file, _)| InputSource::File(file.path.clone()))
-        .collect();
-    read_in_parallel(&sources, plan.jobs, &shared, |position, result| {
-        let Some(&(found_position, _, bytes)) = captures.get(position) else {
+    read_in_parallel(&pool, &work, &shared, |position, result| {
+        let Some(capture) = captures.get(position) else {
             return Ok(());
         };
         if let Some(error) = &result.summary.error
@@ -106,12 +169,81 @@ pub fn run(args: &BatchArgs, command_line: Vec<String>) -> Result<Outcome> {
         {
             progress.diagnostic("error", &result.summary.name, error);
         }
-        let outcome = merger.accept(position, found_position, result);
-        progress.file_done(position as u64 + 1, bytes);
+        let outcome = merger.accept(position, result);
+        if let Some(reason) = merger.rescanned(position)
+            && !plan.quiet
+        {
+            progress.diagnostic("note", &capture.name(), &format!("read again: {reason}"));
+        }
+        progress.file_done(position as u64 + 1, capture.bytes);
         outcome
     })?;
     progress.finish();
-    merger.finish(&plan, &databases)
+    merger.finish(&plan, &databases, warnings)
+}
+
+/// The captures among `found`, with their first packet's time (read in parallel, first record
+/// only), sensor, group and resumable earlier entry, sorted by that time; captures without a
+/// timed first record come last, and ties keep the order they were found in.
+fn in_time_order<'a>(
+    plan: &Plan,
+    pool: &rayon::ThreadPool,
+    found: &'a [Found],
+    previous: &Previous,
+    fingerprint: &str,
+) -> Vec<Capture<'a>> {
+    let candidates: Vec<(usize, &Found, u64)> = found
+        .iter()
+        .enumerate()
+        .filter_map(|(position, file)| match file.kind {
+            FoundKind::Capture { bytes } => Some((position, file, bytes)),
+            _ => None,
+        })
+        .collect();
+    let first_times: Vec<Option<i64>> = pool.install(|| {
+        candidates
+            .par_iter()
+            .map(|(_, file, _)| capture::first_timestamp(&InputSource::File(file.path.clone())))
+            .collect()
+    });
+    let mut captures: Vec<Capture> = candidates
+        .into_iter()
+        .zip(first_times)
+        .map(|((found_position, file, bytes), first_ns)| {
+            let name = file.path.display().to_string();
+            Capture {
+                found_position,
+                found: file,
+                bytes,
+                first_ns,
+                sensor: group::group_of(&file.path, &file.root, GroupBy::Sensor),
+                group: plan
+                    .group_by
+                    .map(|by| group::group_of(&file.path, &file.root, by)),
+                resumed: previous
+                    .resumable(&file.path, &name, fingerprint, &plan.directory)
+                    .cloned(),
+            }
+        })
+        .collect();
+    captures.sort_by_key(|capture| {
+        (
+            capture.first_ns.is_none(),
+            capture.first_ns,
+            capture.found_position,
+        )
+    });
+    captures
+}
+
+/// What a worker is to do with one capture.
+struct Work {
+    source: InputSource,
+    /// Read it at all: not for a resumed capture no merged report needs.
+    read: bool,
+    /// For a resumed capture, the SHA-256 its earlier reports were made from: if the capture
+    /// read now has other bytes, it is reported on after all.
+    resumed: Option<Option<String>>,
 }
 
 /// What every worker reads: the report settings and the databases.
@@ -124,31 +256,90 @@ struct Shared<'a> {
 /// One capture, read and reported on, as the worker hands it to the merger.
 struct FileResult {
     summary: CaptureSummary,
-    /// What the combined aggregate takes from this capture.
-    aggregate: Aggregate,
+    /// What the merged aggregates take from this capture (`None` if it was not read), without
+    /// the later fragments it held back (`held_back`), which they count themselves.
+    aggregate: Option<Aggregate>,
     sources: SourceList,
     beyond_cap: Option<Box<BeyondCap>>,
-    /// The capture's own report, when it was a capture one can report on.
+    held_back: Vec<HeldBackFragment>,
+    /// The capture's own report, when it was a capture one can report on and its earlier
+    /// report does not stand.
     report: Option<Report>,
     /// The per-capture report in each format (or why it could not be rendered).
     rendered: Result<Vec<(&'static str, String)>, String>,
+    /// Its reports are the earlier run's.
+    resumed: bool,
 }
 
-fn read_one(source: &InputSource, shared: &Shared) -> FileResult {
+fn read_one(work: &Work, shared: &Shared) -> FileResult {
+    if !work.read {
+        return FileResult {
+            summary: CaptureSummary {
+                name: work.source.display_name(),
+                ..CaptureSummary::default()
+            },
+            aggregate: None,
+            sources: SourceList::default(),
+            beyond_cap: None,
+            held_back: Vec::new(),
+            report: None,
+            rendered: Ok(Vec::new()),
+            resumed: true,
+        };
+    }
     let mut aggregate = Aggregate {
         sources: SourceTable::with_cap(shared.config.source_cap),
+        held_back: Some(Vec::new()),
         ..Aggregate::default()
     };
-    let summary = capture::read_capture(source, |frame| {
+    let summary = capture::read_capture(&work.source, |frame| {
         let decoded = decode::decode(frame);
         aggregate.observe(frame, &decoded);
     });
+    let held_back = aggregate.held_back.take().unwrap_or_default();
     let beyond_cap = aggregate.sources.beyond_cap.take();
-    let sources = std::mem::take(&mut aggregate.sources).into_sorted();
+    let mut sources = std::mem::take(&mut aggregate.sources).into_sorted();
+    let resumed = work
+        .resumed
+        .as_ref()
+        .is_some_and(|sha256| summary.error.is_none() && *sha256 == summary.sha256);
+    if resumed {
+        return FileResult {
+            summary,
+            aggregate: Some(aggregate),
+            sources,
+            beyond_cap,
+            held_back,
+            report: None,
+            rendered: Ok(Vec::new()),
+            resumed,
+        };
+    }
+    // The capture's own report counts its held-back fragments as a capture read alone does
+    // (as fragment floods: nothing before it), in a copy of the counters they change; the
+    // merged reports count them knowing the capture before.
+    let mut restore = Vec::new();
+    let own = (!held_back.is_empty()).then(|| {
+        let mut own = Aggregate {
+            totals: aggregate.totals.clone(),
+            timeline: aggregate.timeline.clone(),
+            vectors: aggregate.vectors.clone(),
+            ..Aggregate::default()
+        };
+        own.handshakes.untracked_syn_acks = aggregate.handshakes.untracked_syn_acks;
+        for fragment in &held_back {
+            let counted_as = own.count_held_back(fragment, None);
+            if let Some(mask) = sources.vectors_mut(&fragment.src) {
+                restore.push((fragment.src, *mask));
+                *mask |= counted_as.bit();
+            }
+        }
+        own
+    });
     let enrichment = enrich::enrich(&sources, shared.databases);
     let traffic = Traffic {
         captures: vec![summary],
-        aggregate,
+        aggregate: own.unwrap_or_else(|| std::mem::take(&mut aggregate)),
         sources,
         beyond_cap,
         enrichment,
@@ -168,18 +359,29 @@ fn read_one(source: &InputSource, shared: &Shared) -> FileResult {
     };
     let Traffic {
         mut captures,
-        aggregate,
-        sources,
+        aggregate: reported,
+        mut sources,
         beyond_cap,
         ..
     } = traffic;
+    if held_back.is_empty() {
+        aggregate = reported;
+    }
+    // Back in reverse, so a source with several held-back fragments gets its first mask.
+    for (address, mask) in restore.into_iter().rev() {
+        if let Some(current) = sources.vectors_mut(&address) {
+            *current = mask;
+        }
+    }
     FileResult {
         summary: captures.pop().unwrap_or_default(),
-        aggregate,
+        aggregate: Some(aggregate),
         sources,
         beyond_cap,
+        held_back,
         report,
         rendered,
+        resumed,
     }
 }
 
@@ -196,38 +398,35 @@ fn render_all(report: &Report, config: &Config) -> Result<Vec<(&'static str, Str
         .collect()
 }
 
-/// Reads `sources` on `jobs` threads and hands each result to `merge` in input order, on the
+/// Reads `work` on the pool's threads and hands each result to `merge` in merge order, on the
 /// calling thread. A worker starts a capture only while fewer than `2 * jobs` finished ones
 /// wait for an earlier, slower one, so memory is bounded whatever the archive holds. After an
 /// error from `merge`, no new capture is started and that error is returned.
 fn read_in_parallel(
-    sources: &[InputSource],
-    jobs: usize,
+    pool: &rayon::ThreadPool,
+    work: &[Work],
     shared: &Shared,
     mut merge: impl FnMut(usize, FileResult) -> Result<()>,
 ) -> Result<()> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .context("cannot start the worker threads")?;
+    let jobs = pool.current_num_threads();
     let scheduler = Scheduler {
         state: Mutex::new(SchedulerState::default()),
         wake: Condvar::new(),
         window: jobs.saturating_mul(2).max(2),
-        total: sources.len(),
+        total: work.len(),
     };
     let (sender, receiver) = mpsc::channel::<(usize, FileResult)>();
     let mut failure = None;
     pool.in_place_scope(|scope| {
-        for _ in 0..jobs.min(sources.len()) {
+        for _ in 0..jobs.min(work.len()) {
             let sender = sender.clone();
             let scheduler = &scheduler;
             scope.spawn(move |_| {
                 while let Some(position) = scheduler.claim() {
-                    let Some(source) = sources.get(position) else {
+                    let Some(item) = work.get(position) else {
                         break;
                     };
-                    if sender.send((position, read_one(source, shared))).is_err() {
+                    if sender.send((position, read_one(item, shared))).is_err() {
                         break;
                     }
                 }
@@ -305,60 +504,129 @@ impl Scheduler {
     }
 }
 
-/// Folds each capture, in input order, into the combined traffic, writes its report and keeps
-/// its index entry.
-struct Merger {
+/// Captures appended one after another into one aggregate: the combined report's, or a
+/// group's.
+struct Merged {
     aggregate: Aggregate,
     captures: Vec<CaptureSummary>,
+}
+
+impl Merged {
+    fn new(source_cap: usize) -> Merged {
+        Merged {
+            aggregate: Aggregate {
+                sources: SourceTable::with_cap(source_cap),
+                ..Aggregate::default()
+            },
+            captures: Vec::new(),
+        }
+    }
+
+    /// The report over everything appended, or `None` if no capture was readable.
+    fn report(&mut self, config: &Config, databases: &GeoDatabases) -> Option<Report> {
+        if !self.captures.iter().any(CaptureSummary::was_readable) {
+            return None;
+        }
+        let mut aggregate = std::mem::take(&mut self.aggregate);
+        let beyond_cap = aggregate.sources.beyond_cap.take();
+        let sources = std::mem::take(&mut aggregate.sources).into_sorted();
+        let enrichment = enrich::enrich(&sources, databases);
+        let traffic = Traffic {
+            captures: std::mem::take(&mut self.captures),
+            aggregate,
+            sources,
+            beyond_cap,
+            enrichment,
+        };
+        Some(Report::build(&ReportInputs {
+            config,
+            attack: &traffic,
+            baseline: None,
+            databases,
+        }))
+    }
+}
+
+/// Appends each capture, in merge order, to the combined traffic and its group's, writes its
+/// report and keeps its index entry.
+struct Merger<'a> {
+    captures: &'a [Capture<'a>],
+    combined: Option<Merged>,
+    groups: BTreeMap<String, Merged>,
     /// First capture with each SHA-256 seen, by name.
     seen: HashMap<String, String>,
+    /// One per capture, in merge order.
     entries: Vec<Option<IndexEntry>>,
+    /// Each capture's packet time range, for the overlap check.
+    spans: Vec<Option<(i64, i64)>>,
+    /// The files that are no captures, in the order they were found.
+    others: Vec<IndexEntry>,
     directory: PathBuf,
     /// Every input, resolved: no report may be written over one.
     evidence: HashSet<PathBuf>,
+    fingerprint: String,
+    source_cap: usize,
 }
 
-impl Merger {
-    fn new(plan: &Plan, found: &[Found]) -> Merger {
-        let entries = found
+impl<'a> Merger<'a> {
+    fn new(
+        plan: &Plan,
+        found: &[Found],
+        captures: &'a [Capture<'a>],
+        fingerprint: String,
+    ) -> Merger<'a> {
+        let others = found
             .iter()
-            .map(|file| match &file.kind {
+            .filter_map(|file| match &file.kind {
                 FoundKind::Capture { .. } => None,
                 FoundKind::Skipped(reason) => Some(empty_entry(file, Status::Skipped, reason)),
                 FoundKind::Unreadable(reason) => Some(empty_entry(file, Status::Failed, reason)),
             })
             .collect();
         Merger {
-            aggregate: Aggregate {
-                sources: SourceTable::with_cap(plan.config.source_cap),
-                ..Aggregate::default()
-            },
-            captures: Vec::new(),
+            captures,
+            combined: plan.combined.then(|| Merged::new(plan.config.source_cap)),
+            groups: BTreeMap::new(),
             seen: HashMap::new(),
-            entries,
+            entries: vec![None; captures.len()],
+            spans: vec![None; captures.len()],
+            others,
             directory: plan.directory.clone(),
             evidence: found
                 .iter()
                 .filter_map(|file| file.path.canonicalize().ok())
                 .collect(),
+            fingerprint,
+            source_cap: plan.config.source_cap,
         }
     }
 
-    fn accept(&mut self, position: usize, found_position: usize, result: FileResult) -> Result<()> {
-        let summary = result.summary;
-        let first_with_same_bytes = summary
-            .sha256
+    fn rescanned(&self, position: usize) -> Option<&str> {
+        self.entries.get(position)?.as_ref()?.rescanned.as_deref()
+    }
+
+    fn accept(&mut self, position: usize, result: FileResult) -> Result<()> {
+        let Some(capture) = self.captures.get(position) else {
+            return Ok(());
+        };
+        let earlier = capture.resumed.as_ref().filter(|_| result.resumed);
+        let summary = &result.summary;
+        let sha256 = match earlier {
+            Some(entry) => entry.sha256.clone(),
+            None => summary.sha256.clone(),
+        };
+        let first_with_same_bytes = sha256
             .as_ref()
             .and_then(|sha256| self.seen.get(sha256))
             .cloned();
         let mut entry = IndexEntry {
-            path: summary.name.clone(),
+            path: capture.name(),
             status: match (&first_with_same_bytes, &summary.error) {
                 (Some(_), _) => Status::Duplicate,
                 (None, Some(_)) => Status::Failed,
                 (None, None) => Status::Ok,
             },
-            sha256: summary.sha256.clone(),
+            sha256: sha256.clone(),
             bytes: summary.bytes,
             packets: summary.packets,
             first_packet: summary.span.first_ns().map(format_rfc3339),
@@ -369,40 +637,134 @@ impl Merger {
             reports: Vec::new(),
             duplicate_of: first_with_same_bytes.clone(),
             error: summary.error.clone(),
+            sensor: Some(capture.sensor.clone()),
+            group: capture.group.clone(),
+            resumed: false,
+            rescanned: None,
+            overlaps_with: Vec::new(),
+            options_fingerprint: None,
         };
+        let mut span = summary.span.first_ns().zip(summary.span.last_ns());
+        if let Some(earlier) = earlier {
+            // The figures of the run that wrote the reports, which stand for them.
+            entry.bytes = earlier.bytes;
+            entry.packets = earlier.packets;
+            entry.first_packet = earlier.first_packet.clone();
+            entry.last_packet = earlier.last_packet.clone();
+            entry.top_vector = earlier.top_vector;
+            entry.unique_sources = earlier.unique_sources;
+            entry.top_country = earlier.top_country.clone();
+            entry.resumed = true;
+            if result.aggregate.is_none() {
+                span = parse_time(earlier.first_packet.as_deref())
+                    .zip(parse_time(earlier.last_packet.as_deref()));
+            }
+        }
         if let Some(report) = &result.report {
             entry.top_vector = report.summary.top_vector;
             entry.unique_sources = Some(report.sources.unique);
             entry.top_country = report.countries.first().map(|row| row.code.clone());
         }
         if first_with_same_bytes.is_none() {
-            if let Some(sha256) = &summary.sha256 {
-                self.seen.insert(sha256.clone(), summary.name.clone());
+            if let Some(sha256) = &sha256 {
+                self.seen.insert(sha256.clone(), capture.name());
             }
-            if let (Some(report), Ok(rendered)) = (&result.report, &result.rendered) {
+            if let Some(earlier) = earlier {
+                entry.reports = earlier.reports.clone();
+                entry.options_fingerprint = Some(self.fingerprint.clone());
+            } else if let (Some(report), Ok(rendered)) = (&result.report, &result.rendered) {
                 let stem = format!("{:04}-{}", position + 1, report::file_stem(report));
                 for (extension, text) in rendered {
                     let name = format!("{FILES_DIRECTORY}/{stem}.{extension}");
                     self.write(&name, text)?;
                     entry.reports.push(name);
                 }
+                if !entry.reports.is_empty() && entry.status == Status::Ok {
+                    entry.options_fingerprint = Some(self.fingerprint.clone());
+                }
             }
             if let Err(error) = &result.rendered {
                 entry.status = Status::Failed;
                 entry.error = Some(format!("cannot render the report: {error}"));
             }
-            // Exactly what `analyse` does over several inputs: every capture is listed, and
-            // whatever was read before an error counts.
-            self.aggregate.merge(&result.aggregate);
-            self.aggregate
-                .sources
-                .merge_sorted(&result.sources, result.beyond_cap.as_deref());
-            self.captures.push(summary);
+            match self.append(capture, &result) {
+                Ok(rescanned) => entry.rescanned = rescanned,
+                Err(error) => {
+                    entry.status = Status::Failed;
+                    entry.error = Some(error);
+                }
+            }
+            if let Some(slot) = self.spans.get_mut(position) {
+                *slot = span;
+            }
         }
-        if let Some(slot) = self.entries.get_mut(found_position) {
+        if let Some(slot) = self.entries.get_mut(position) {
             *slot = Some(entry);
         }
         Ok(())
+    }
+
+    /// Appends the capture to the combined traffic and its group's. Where its own aggregate
+    /// would not append exactly (`Aggregate::boundary_conflict`), reads it again into those
+    /// aggregates themselves, and says why. As in `analyse` over several inputs, whatever was
+    /// read before an error counts.
+    fn append(&mut self, capture: &Capture, result: &FileResult) -> Result<Option<String>, String> {
+        let Some(aggregate) = &result.aggregate else {
+            return Ok(None);
+        };
+        let source_cap = self.source_cap;
+        let group = match &capture.group {
+            Some(name) => Some(
+                self.groups
+                    .entry(name.clone())
+                    .or_insert_with(|| Merged::new(source_cap)),
+            ),
+            None => None,
+        };
+        let mut targets: Vec<&mut Merged> = self.combined.iter_mut().chain(group).collect();
+        let mut reason = None;
+        let mut again = Vec::new();
+        for (index, target) in targets.iter_mut().enumerate() {
+            match target
+                .aggregate
+                .boundary_conflict(aggregate, &result.sources)
+            {
+                Some(conflict) => {
+                    reason.get_or_insert_with(|| conflict.to_string());
+                    again.push(index);
+                }
+                None => target.aggregate.append(
+                    aggregate,
+                    &result.sources,
+                    result.beyond_cap.as_deref(),
+                    &result.held_back,
+                ),
+            }
+            target.captures.push(result.summary.clone());
+        }
+        if again.is_empty() {
+            return Ok(None);
+        }
+        let mut rescan: Vec<&mut Aggregate> = targets
+            .into_iter()
+            .enumerate()
+            .filter(|(index, _)| again.contains(index))
+            .map(|(_, target)| &mut target.aggregate)
+            .collect();
+        let summary =
+            capture::read_capture(&InputSource::File(capture.found.path.clone()), |frame| {
+                let decoded = decode::decode(frame);
+                for aggregate in rescan.iter_mut() {
+                    aggregate.observe(frame, &decoded);
+                }
+            });
+        if summary.sha256 != result.summary.sha256 || summary.packets != result.summary.packets {
+            return Err(
+                "the capture changed while it was read (its second reading differs from the first)"
+                    .to_string(),
+            );
+        }
+        Ok(reason)
     }
 
     /// Writes `text` at `name` in the output directory, unless that is an input.
@@ -420,42 +782,58 @@ impl Merger {
         output::write_file_atomically(&path, text.as_bytes())
     }
 
-    /// Builds and writes the combined report and the index; tells how the run went.
-    fn finish(mut self, plan: &Plan, databases: &GeoDatabases) -> Result<Outcome> {
-        let mut combined_reports = Vec::new();
-        if plan.combined && self.captures.iter().any(CaptureSummary::was_readable) {
-            let mut aggregate = std::mem::take(&mut self.aggregate);
-            let beyond_cap = aggregate.sources.beyond_cap.take();
-            let sources = std::mem::take(&mut aggregate.sources).into_sorted();
-            let enrichment = enrich::enrich(&sources, databases);
-            let traffic = Traffic {
-                captures: std::mem::take(&mut self.captures),
-                aggregate,
-                sources,
-                beyond_cap,
-                enrichment,
-            };
-            let report = Report::build(&ReportInputs {
-                config: &plan.config,
-                attack: &traffic,
-                baseline: None,
-                databases,
-            });
-            for format in plan.config.output.formats() {
-                let text = render::render(&report, format, &plan.config.render)?;
-                let name = format!("combined.{}", format.extension());
-                self.write(&name, &text)?;
-                combined_reports.push(name);
-            }
+    /// Renders `report` in every format as `stem.<ext>`; returns the names written.
+    fn write_report(&self, report: &Report, plan: &Plan, stem: &str) -> Result<Vec<String>> {
+        let mut names = Vec::new();
+        for format in plan.config.output.formats() {
+            let text = render::render(report, format, &plan.config.render)?;
+            let name = format!("{stem}.{}", format.extension());
+            self.write(&name, &text)?;
+            names.push(name);
         }
-        let files: Vec<IndexEntry> = self.entries.into_iter().flatten().collect();
-        let counts = Counts::of(&files);
+        Ok(names)
+    }
+
+    /// Builds and writes the combined and group reports and the index; tells how the run went.
+    fn finish(
+        mut self,
+        plan: &Plan,
+        databases: &GeoDatabases,
+        mut warnings: Vec<String>,
+    ) -> Result<Outcome> {
+        let mut combined_reports = Vec::new();
+        if let Some(mut combined) = self.combined.take()
+            && let Some(report) = combined.report(&plan.config, databases)
+        {
+            combined_reports = self.write_report(&report, plan, "combined")?;
+        }
+        let mut entries: Vec<IndexEntry> = std::mem::take(&mut self.entries)
+            .into_iter()
+            .flatten()
+            .collect();
+        let groups = self.write_groups(plan, databases, &entries)?;
+        let spans = std::mem::take(&mut self.spans);
+        for warning in mark_overlaps(&mut entries, &spans, plan.group_by.is_some()) {
+            if !plan.quiet {
+                output::diagnostic("warning", "overlap", &warning);
+            }
+            warnings.push(warning);
+        }
+        entries.append(&mut self.others);
+        let counts = Counts::of(&entries);
         let index = Index {
             schema: index::SCHEMA,
             generated_at: format_rfc3339(plan.config.generated_at.saturating_mul(1_000_000_000)),
+            options_fingerprint: self.fingerprint.clone(),
+            group_by: plan.group_by.map(|by| match by {
+                GroupBy::Dir => "dir",
+                GroupBy::Sensor => "sensor",
+            }),
             counts: counts.clone(),
             combined_reports,
-            files,
+            groups,
+            warnings,
+            files: entries,
         };
         index::write(&self.directory, &index)?;
         Ok(if counts.ok == 0 {
@@ -466,6 +844,136 @@ impl Merger {
             Outcome::Success
         })
     }
+
+    /// One report per group, built and written one group at a time, so that only one group's
+    /// report is held at once.
+    fn write_groups(
+        &mut self,
+        plan: &Plan,
+        databases: &GeoDatabases,
+        entries: &[IndexEntry],
+    ) -> Result<Vec<GroupEntry>> {
+        let groups = std::mem::take(&mut self.groups);
+        let names: Vec<String> = groups.keys().cloned().collect();
+        let stems = group::file_stems(&names);
+        let mut listed = Vec::new();
+        for ((name, mut merged), stem) in groups.into_iter().zip(stems) {
+            let mut span = TimeSpan::default();
+            span.merge(&merged.aggregate.totals.span);
+            let captures: Vec<String> = merged
+                .captures
+                .iter()
+                .map(|summary| summary.name.clone())
+                .collect();
+            let packets = merged.captures.iter().map(|summary| summary.packets).sum();
+            let reports = match merged.report(&plan.config, databases) {
+                Some(report) => {
+                    self.write_report(&report, plan, &format!("{GROUPS_DIRECTORY}/{stem}"))?
+                }
+                None => Vec::new(),
+            };
+            listed.push(GroupEntry {
+                name,
+                captures,
+                packets,
+                first_packet: span.first_ns().map(format_rfc3339),
+                last_packet: span.last_ns().map(format_rfc3339),
+                reports,
+            });
+        }
+        // Groups of captures that were all duplicates are listed too, empty.
+        for entry in entries {
+            if let Some(name) = &entry.group
+                && !listed.iter().any(|group| &group.name == name)
+            {
+                listed.push(GroupEntry {
+                    name: name.clone(),
+                    captures: Vec::new(),
+                    packets: 0,
+                    first_packet: None,
+                    last_packet: None,
+                    reports: Vec::new(),
+                });
+            }
+        }
+        listed.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(listed)
+    }
+}
+
+/// Marks, in each entry, the other captures of the same group (with `--group-by`) or sensor
+/// whose packet time range overlaps its own; returns one warning per group or sensor that has
+/// overlaps. Duplicates were not merged and are left out; ranges that only touch do not
+/// overlap.
+fn mark_overlaps(
+    entries: &mut [IndexEntry],
+    spans: &[Option<(i64, i64)>],
+    by_group: bool,
+) -> Vec<String> {
+    let mut by_key: BTreeMap<String, Vec<(usize, i64, i64)>> = BTreeMap::new();
+    for (index, (entry, span)) in entries.iter().zip(spans).enumerate() {
+        let key = if by_group {
+            &entry.group
+        } else {
+            &entry.sensor
+        };
+        if let (Some(key), Some((first, last))) = (key, span)
+            && entry.status != Status::Duplicate
+        {
+            by_key
+                .entry(key.clone())
+                .or_default()
+                .push((index, *first, *last));
+        }
+    }
+    let mut warnings = Vec::new();
+    for (key, mut ranges) in by_key {
+        ranges.sort_by_key(|&(index, first, _)| (first, index));
+        let mut pairs = Vec::new();
+        for (later, &(index, first, _)) in ranges.iter().enumerate() {
+            for &(other, _, other_last) in ranges.get(..later).unwrap_or_default() {
+                if other_last > first {
+                    pairs.push((other, index));
+                }
+            }
+        }
+        if pairs.is_empty() {
+            continue;
+        }
+        let mut involved = Vec::new();
+        for (a, b) in pairs {
+            let (Some(a_path), Some(b_path)) = (
+                entries.get(a).map(|entry| entry.path.clone()),
+                entries.get(b).map(|entry| entry.path.clone()),
+            ) else {
+                continue;
+            };
+            if let Some(entry) = entries.get_mut(a) {
+                entry.overlaps_with.push(b_path.clone());
+            }
+            if let Some(entry) = entries.get_mut(b) {
+                entry.overlaps_with.push(a_path.clone());
+            }
+            for path in [a_path, b_path] {
+                if !involved.contains(&path) {
+                    involved.push(path);
+                }
+            }
+        }
+        let what = if by_group { "group" } else { "sensor" };
+        warnings.push(format!(
+            "{what} {key}: {} captures overlap in time and were all counted (see overlaps_with): {}",
+            involved.len(),
+            involved.join(", ")
+        ));
+    }
+    warnings
+}
+
+/// Nanoseconds of an RFC 3339 time as the index writes it.
+fn parse_time(text: Option<&str>) -> Option<i64> {
+    let timestamp: jiff::Timestamp = text?.parse().ok()?;
+    i64::try_from(timestamp.as_nanosecond()).ok()
 }
 
 fn empty_entry(file: &Found, status: Status, reason: &str) -> IndexEntry {
@@ -483,5 +991,68 @@ fn empty_entry(file: &Found, status: Status, reason: &str) -> IndexEntry {
         reports: Vec::new(),
         duplicate_of: None,
         error: Some(reason.to_string()),
+        sensor: None,
+        group: None,
+        resumed: false,
+        rescanned: None,
+        overlaps_with: Vec::new(),
+        options_fingerprint: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &str, sensor: &str) -> IndexEntry {
+        let mut entry = empty_entry(
+            &Found {
+                path: PathBuf::from(path),
+                kind: FoundKind::Capture { bytes: 1 },
+                root: PathBuf::from("."),
+            },
+            Status::Ok,
+            "",
+        );
+        entry.error = None;
+        entry.sensor = Some(sensor.to_string());
+        entry
+    }
+
+    #[test]
+    fn overlapping_captures_of_one_sensor_are_marked_and_warned_about() {
+        let mut entries = vec![
+            entry("a1", "a"),
+            entry("b1", "b"),
+            entry("a2", "a"),
+            entry("a3", "a"),
+            entry("b2", "b"),
+        ];
+        let spans = [
+            Some((0, 100)),
+            Some((50, 150)),
+            Some((90, 200)),
+            // Only touches a2's range.
+            Some((200, 300)),
+            // Another sensor's range may overlap freely.
+            Some((160, 170)),
+        ];
+        let warnings = mark_overlaps(&mut entries, &spans, false);
+        assert_eq!(entries[0].overlaps_with, ["a2"]);
+        assert_eq!(entries[2].overlaps_with, ["a1"]);
+        assert!(entries[3].overlaps_with.is_empty());
+        assert!(entries[1].overlaps_with.is_empty() && entries[4].overlaps_with.is_empty());
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].starts_with("sensor a: 2 captures"),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn index_times_read_back() {
+        let ns = 1_700_000_000_123_456_789;
+        assert_eq!(parse_time(Some(&format_rfc3339(ns))), Some(ns));
+        assert_eq!(parse_time(Some("yesterday")), None);
     }
 }

@@ -382,3 +382,33 @@ pub fn write_known_databases(dir: &Path) -> (PathBuf, PathBuf) {
 
     (country_db, asn_db)
 }
+
+/// Ethernet + IPv4 + TCP (no options) from `source:source_port` to `destination:
+/// destination_port` with the given flags, sequence and acknowledgement numbers and payload
+/// (checksums not needed for decoding).
+#[allow(clippy::too_many_arguments)]
+pub fn ethernet_tcp_frame(
+    source: [u8; 4],
+    destination: [u8; 4],
+    source_port: u16,
+    destination_port: u16,
+    flags: u8,
+    seq: u32,
+    ack: u32,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut frame = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00];
+    let total = (20 + 20 + payload.len()) as u16;
+    frame.extend_from_slice(&[0x45, 0]);
+    frame.extend_from_slice(&total.to_be_bytes());
+    frame.extend_from_slice(&[0, 1, 0x40, 0, 64, 6, 0, 0]);
+    frame.extend_from_slice(&source);
+    frame.extend_from_slice(&destination);
+    frame.extend_from_slice(&source_port.to_be_bytes());
+    frame.extend_from_slice(&destination_port.to_be_bytes());
+    frame.extend_from_slice(&seq.to_be_bytes());
+    frame.extend_from_slice(&ack.to_be_bytes());
+    frame.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    frame.extend_from_slice(payload);
+    frame
+}
