@@ -17,7 +17,7 @@ use std::sync::{Condvar, Mutex, PoisonError};
 
 use anyhow::{Context, Result};
 
-use crate::aggregate::{Aggregate, BeyondCap, SourceList, SourceTable};
+use crate::aggregate::{Aggregate, BeyondCap, SourceList};
 use crate::app::Outcome;
 use crate::capture::{self, CaptureSummary, InputSource};
 use crate::cli::BatchArgs;
@@ -135,14 +135,12 @@ struct FileResult {
 }
 
 fn read_one(source: &InputSource, shared: &Shared) -> FileResult {
-    let mut aggregate = Aggregate {
-        sources: SourceTable::with_cap(shared.config.source_cap),
-        ..Aggregate::default()
-    };
+    let mut aggregate = Aggregate::with_source_cap(shared.config.source_cap);
     let summary = capture::read_capture(source, |frame| {
         let decoded = decode::decode(frame);
         aggregate.observe(frame, &decoded);
     });
+    aggregate.finish();
     let beyond_cap = aggregate.sources.beyond_cap.take();
     let sources = std::mem::take(&mut aggregate.sources).into_sorted();
     let enrichment = enrich::enrich(&sources, shared.databases);
@@ -329,10 +327,7 @@ impl Merger {
             })
             .collect();
         Merger {
-            aggregate: Aggregate {
-                sources: SourceTable::with_cap(plan.config.source_cap),
-                ..Aggregate::default()
-            },
+            aggregate: Aggregate::with_source_cap(plan.config.source_cap),
             captures: Vec::new(),
             seen: HashMap::new(),
             entries,
