@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 
-use crate::aggregate::{Aggregate, SourceTable};
+use crate::aggregate::Aggregate;
 use crate::batch;
 use crate::capture::{self, CaptureSummary, InputSource};
 use crate::cli::{Cli, Command, GeoipCommand, ReportArgs, TemplatesCommand};
@@ -119,10 +119,7 @@ fn write_reports(config: &Config, report: &Report) -> Result<()> {
 /// enriches each distinct source once. A bad input is described in its summary and the others
 /// are still read.
 pub fn analyse(inputs: &[InputSource], databases: &GeoDatabases, source_cap: usize) -> Traffic {
-    let mut aggregate = Aggregate {
-        sources: SourceTable::with_cap(source_cap),
-        ..Aggregate::default()
-    };
+    let mut aggregate = Aggregate::with_source_cap(source_cap);
     let captures = inputs
         .iter()
         .map(|source| {
@@ -132,6 +129,7 @@ pub fn analyse(inputs: &[InputSource], databases: &GeoDatabases, source_cap: usi
             })
         })
         .collect();
+    aggregate.finish();
     let beyond_cap = aggregate.sources.beyond_cap.take();
     let sources = std::mem::take(&mut aggregate.sources).into_sorted();
     let enrichment = enrich::enrich(&sources, databases);

@@ -27,29 +27,7 @@ use serde_json::Value;
 /// Each issue that adds an analysis deletes its lines. A line whose fields (those no other
 /// line covers) all come out right fails the test until it is deleted, so the list never
 /// hides a field that works.
-const PENDING: &[(&str, &str)] = &[
-    // The truth counts every packet of an HTTP flood bot's connections (handshake, ACKs,
-    // requests) as the flood; the report counts the requests, because the other packets of a
-    // completed connection look the same whoever sends them (`within_session`).
-    (HTTP_FLOOD, "vectors[].packets"),
-    (HTTP_FLOOD, "vectors[].bytes"),
-    (HTTP_FLOOD, "vectors[].share_packets"),
-    (HTTP_FLOOD, "vectors[].share_bytes"),
-    (HTTP_FLOOD, "victims[].packets"),
-    (HTTP_FLOOD, "victims[].bytes"),
-    // A genuine visitor's first SYN arrives before its handshake completes and is counted as
-    // a SYN to the victim's port; the truth knows it is a visitor's. 35 SYNs of 3,035 here.
-    (TWO_WAVES, "vectors[].packets"),
-    (TWO_WAVES, "vectors[].bytes"),
-    (TWO_WAVES, "vectors[].share_packets"),
-    (TWO_WAVES, "vectors[].first_seen"),
-    (TWO_WAVES, "vectors[].last_seen"),
-    (TWO_WAVES, "victims[].packets"),
-    (TWO_WAVES, "victims[].bytes"),
-];
-
-const HTTP_FLOOD: &str = "http-get-flood";
-const TWO_WAVES: &str = "two-waves";
+const PENDING: &[(&str, &str)] = &[];
 
 /// The option that asks the report to assess a claim; the truth files list the claims under
 /// `report.claims`.

@@ -17,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
         let decoded = decode::decode(frame);
         aggregate.observe(frame, &decoded);
     });
+    aggregate.finish();
     // The summary's text is what reports show: building it must not panic either.
     let _ = summary.warnings.lines();
     let _ = std::mem::take(&mut aggregate.sources).into_sorted();

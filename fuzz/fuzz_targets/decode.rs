@@ -27,4 +27,5 @@ fuzz_target!(|data: &[u8]| {
     // The aggregate is the decoder's only consumer: feed it the result too.
     let mut aggregate = Aggregate::default();
     aggregate.observe(&frame, &decoded);
+    aggregate.finish();
 });

@@ -14,6 +14,7 @@
 //! says yes, the batch run reads that capture again into the aggregate itself.
 
 mod handshakes;
+mod settling;
 pub mod sketch;
 mod sources;
 pub mod timeline;
@@ -43,6 +44,8 @@ pub struct Aggregate {
     pub handshakes: HandshakeTracker,
     pub timeline: timeline::Timeline,
     pub vectors: vectors::VectorCounters,
+    /// Packets whose vector is known only a moment later (`settling`).
+    settling: settling::Settling,
     /// When `Some` (batch workers), later fragments whose first fragment this capture has not
     /// shown yet are counted in the totals, sources and timeline but not yet under a vector:
     /// they go here, to be counted with `count_held_back` once it is known whether the capture
@@ -103,9 +106,20 @@ impl HeldBackFragment {
 }
 
 impl Aggregate {
+    /// An empty aggregate that keeps at most `cap` sources one by one (`SourceTable::with_cap`).
+    pub fn with_source_cap(cap: usize) -> Aggregate {
+        Aggregate {
+            sources: SourceTable::with_cap(cap),
+            ..Aggregate::default()
+        }
+    }
+
     pub fn observe(&mut self, frame: &Frame, decoded: &Decoded) {
         self.totals.observe(frame, decoded);
         if let Decoded::Ip(packet) = decoded {
+            while let Some(settled) = self.settling.settle_due(packet.timestamp_ns) {
+                count_settled(&mut self.vectors, &mut self.timeline, settled);
+            }
             let completes_handshake = self.handshakes.observe(packet).is_some();
             let classification = vectors::classify(packet);
             if self.held_back.is_some()
@@ -136,15 +150,48 @@ impl Aggregate {
                 // Its SYNs opened real connections; a SYN flood's sources never complete one.
                 source.validated = true;
                 source.vectors &= !vectors::VectorKind::SynFlood.bit();
+                self.settling.validated(packet.src);
             }
             let source_validated = source.as_deref().is_some_and(|source| source.validated);
-            let classification =
+            let application = source
+                .as_deref()
+                .and_then(|source| vectors::application_kind(source.vectors));
+            let settled =
                 vectors::within_session(classification, source_validated, destination_validated);
-            let counted_as = self.vectors.observe(packet, classification);
+            let taken_back_for_source = source_validated && settled != classification;
+            let counted_as = match settling::Settling::provisional(
+                packet,
+                settled,
+                taken_back_for_source,
+                application,
+            ) {
+                Some(provisional) => {
+                    if let Some(early) = self.settling.wait(packet, provisional, application) {
+                        count_settled(&mut self.vectors, &mut self.timeline, early);
+                    }
+                    settled
+                }
+                None => {
+                    // The rest of an application flood sender's connections count with its
+                    // requests.
+                    let settled = match application {
+                        Some(kind) if taken_back_for_source => {
+                            vectors::Classification::Session(kind)
+                        }
+                        _ => settled,
+                    };
+                    self.vectors.observe(packet, settled)
+                }
+            };
+            if application.is_none() && vectors::is_application_request(counted_as) {
+                self.settling.requested(packet.src, counted_as.kind());
+            }
             if let Some(source) = source {
                 source.vectors |= counted_as.bit();
             }
             if let Some(timestamp_ns) = packet.timestamp_ns {
+                // The sessions around application requests are part of the flood's rate (its
+                // waves and peaks) as much as the requests are.
                 let attack = counted_as.kind() != vectors::VectorKind::BenignOrUnknown
                     && counted_as.role() != vectors::Role::Reply;
                 self.timeline
@@ -153,7 +200,58 @@ impl Aggregate {
         }
     }
 
+    /// Counts the packets still waiting to be classified: call once the input has ended,
+    /// before the counters are read. Idempotent.
+    pub fn finish(&mut self) {
+        while let Some(settled) = self.settling.settle_oldest() {
+            count_settled(&mut self.vectors, &mut self.timeline, settled);
+        }
+    }
+
+    /// Whether every packet observed is counted (`finish` was called after the last one).
+    pub fn is_finished(&self) -> bool {
+        self.settling.is_empty()
+    }
+
+    /// Adds another aggregate's counts. Both are finished first: packets of `other` still
+    /// waiting are settled by what `other` knows.
     pub fn merge(&mut self, other: &Aggregate) {
+        self.finish();
+        if other.is_finished() {
+            self.merge_counts(other);
+        } else {
+            let mut other = other.clone();
+            other.finish();
+            self.merge_counts(&other);
+        }
+    }
+
+    /// An empty aggregate for a batch worker: it holds back later fragments (`held_back`).
+    pub fn holding_back(source_cap: usize) -> Aggregate {
+        Aggregate {
+            held_back: Some(Vec::new()),
+            ..Aggregate::with_source_cap(source_cap)
+        }
+    }
+
+    /// The counters a report reads (totals, timeline, vectors) and the packets still waiting
+    /// to be classified, without the per-stream state (sources, handshakes, held-back
+    /// fragments): a capture's own report is built from this copy, finished, while the
+    /// aggregate itself stays open to be appended to the captures before it.
+    pub fn counters_copy(&self) -> Aggregate {
+        let mut copy = Aggregate {
+            totals: self.totals.clone(),
+            timeline: self.timeline.clone(),
+            vectors: self.vectors.clone(),
+            settling: self.settling.clone(),
+            ..Aggregate::default()
+        };
+        copy.handshakes.untracked_syn_acks = self.handshakes.untracked_syn_acks;
+        copy
+    }
+
+    /// Adds the counts of `other`, whose waiting packets (if any) are not looked at.
+    fn merge_counts(&mut self, other: &Aggregate) {
         self.totals.merge(&other.totals);
         self.sources.merge(&other.sources);
         self.handshakes.untracked_syn_acks += other.handshakes.untracked_syn_acks;
@@ -217,6 +315,38 @@ impl Aggregate {
         {
             return Some(BoundaryConflict::SessionContinues(address));
         }
+        // A source that made application requests before the boundary and has sessions after
+        // it: a single pass counts them with its requests (`Classification::Session`) at once,
+        // the later stream alone only if it makes requests there too.
+        for (address, stats) in later_sources.addresses().iter().zip(later_sources.stats()) {
+            if stats.validated
+                && self
+                    .sources
+                    .get(address)
+                    .is_some_and(|earlier| vectors::application_kind(earlier.vectors).is_some())
+            {
+                return Some(BoundaryConflict::SessionContinues(*address));
+            }
+        }
+        // A packet still waiting at the end of this stream would have been settled, in a single
+        // pass, by what its source did in the first seconds of the later stream.
+        for (address, provisional) in self.settling.waiting_sources() {
+            let Some(stats) = later_sources
+                .position(&address)
+                .and_then(|index| later_sources.stats().get(index))
+            else {
+                continue;
+            };
+            let settles_otherwise = match provisional {
+                settling::Provisional::Syn => stats.validated,
+                settling::Provisional::SessionBeforeRequest => {
+                    vectors::application_kind(stats.vectors).is_some()
+                }
+            };
+            if settles_otherwise {
+                return Some(BoundaryConflict::HandshakeSpans(address));
+            }
+        }
         if later.held_back_overflowed && self.vectors.remembers_fragments() {
             return Some(BoundaryConflict::FragmentSpans);
         }
@@ -267,7 +397,29 @@ impl Aggregate {
             .iter()
             .map(|fragment| self.vectors.recall(&fragment.packet()))
             .collect();
-        self.merge(later);
+        self.merge_counts(later);
+        // This stream's waiting packets are settled by what it knows once the later stream has
+        // gone past their window: `boundary_conflict` found nothing in `later` that would
+        // settle them otherwise. The rest wait on, before the later stream's own, for the
+        // stream after it (a short capture may not cover the window).
+        while let Some(settled) = self.settling.settle_due(later.totals.span.last_ns()) {
+            count_settled(&mut self.vectors, &mut self.timeline, settled);
+        }
+        // `self.sources` holds the earlier streams' sources until `merge_sorted` below.
+        let sources = &self.sources;
+        let earlier_mask = |address: &IpAddr| sources.get(address).map_or(0, |stats| stats.vectors);
+        let later_mask = |address: &IpAddr| {
+            later_sources
+                .position(address)
+                .and_then(|index| later_sources.stats().get(index))
+                .map_or(0, |stats| stats.vectors)
+        };
+        for settled in self
+            .settling
+            .append(&later.settling, earlier_mask, later_mask)
+        {
+            count_settled(&mut self.vectors, &mut self.timeline, settled);
+        }
         self.sources.merge_sorted(later_sources, beyond_cap);
         for (fragment, recalled) in held_back.iter().zip(recalled) {
             self.count_held_back(fragment, recalled);
@@ -310,5 +462,21 @@ impl std::fmt::Display for BoundaryConflict {
     }
 }
 
+/// Counts a packet whose classification waited (`settling`). A function of the two counters
+/// rather than a method, so that it can run while the packet's source record is borrowed.
+fn count_settled(
+    vectors: &mut vectors::VectorCounters,
+    timeline: &mut timeline::Timeline,
+    (waiting, settled): (settling::Waiting, settling::Settled),
+) {
+    vectors.observe(&waiting.packet(), settled.classification);
+    if settled.unmark_attack {
+        timeline.unmark_attack(waiting.timestamp_ns, waiting.wire_len);
+    }
+}
+
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod observe_tests;

@@ -155,7 +155,11 @@ impl Alone {
     }
 }
 
+/// Equal counts once every waiting packet is counted (`Aggregate::finish`).
 fn same(a: &Aggregate, b: &Aggregate) -> bool {
+    let (mut a, mut b) = (a.clone(), b.clone());
+    a.finish();
+    b.finish();
     a.totals == b.totals
         && a.sources == b.sources
         && a.vectors == b.vectors
@@ -302,9 +306,12 @@ fn a_returning_client_is_a_conflict_even_when_its_new_handshake_hides_its_syn() 
         earlier.boundary_conflict(&later.aggregate, &later.sources),
         Some(BoundaryConflict::SessionContinues(client))
     );
+    // Here appending would have been exact after all: the later file's SYN waited
+    // (`settling`) and was settled as session traffic once its handshake completed. The check
+    // is conservative; the random streams above show the conflicts it finds that matter.
     let mut naive = earlier.clone();
     later.append_to(&mut naive);
     let mut single = earlier;
     observe_all(&mut single, &connection(60));
-    assert!(!same(&naive, &single));
+    assert!(same(&naive, &single));
 }

@@ -154,6 +154,21 @@ impl Timeline {
         bucket.attack_bytes = bucket.attack_bytes.saturating_add(u64::from(wire_len));
     }
 
+    /// Takes back the attack mark of a packet `observe` counted as attack traffic, once it
+    /// proved to be something else (`aggregate::settling`). Its bucket exists: the packet was
+    /// counted there.
+    pub fn unmark_attack(&mut self, timestamp_ns: i64, wire_len: u32) {
+        let key = self.bucket_start(timestamp_ns.div_euclid(NANOS_PER_SECOND));
+        let bucket = match self.ordered.binary_search_by_key(&key, |(k, _)| *k) {
+            Ok(index) => self.ordered.get_mut(index).map(|(_, bucket)| bucket),
+            Err(_) => self.late.get_mut(&key),
+        };
+        if let Some(bucket) = bucket {
+            bucket.attack_packets = bucket.attack_packets.saturating_sub(1);
+            bucket.attack_bytes = bucket.attack_bytes.saturating_sub(u64::from(wire_len));
+        }
+    }
+
     /// Adds another timeline, as if its packets had been observed here. The result equals
     /// the timeline of both captures' packets read as one.
     pub fn merge(&mut self, other: &Timeline) {

@@ -199,13 +199,20 @@ pub enum Classification {
     /// addresses or is a victim (decided in `assess::vectors`); otherwise attack traffic of kind
     /// `inbound` toward its destination.
     Backscatter { inbound: VectorKind },
+    /// A packet of a connection whose sender makes application requests (`HttpFlood`,
+    /// `TlsFlood`) over it: the handshake, acknowledgements and closing packets around the
+    /// requests. Counted with the requests' vector (an HTTP flood is every packet of the bots'
+    /// connections), apart from them so that the requests per sender can still be told.
+    Session(VectorKind),
 }
 
 impl Classification {
     /// The vector this packet counts as toward its destination.
     pub fn kind(self) -> VectorKind {
         match self {
-            Classification::Flood(kind) | Classification::Response(kind) => kind,
+            Classification::Flood(kind)
+            | Classification::Response(kind)
+            | Classification::Session(kind) => kind,
             Classification::Request(_) => VectorKind::UdpFlood,
             Classification::Backscatter { inbound } => inbound,
         }
@@ -222,6 +229,7 @@ impl Classification {
             Classification::Response(_) => Role::Response,
             Classification::Request(_) => Role::Request,
             Classification::Backscatter { .. } => Role::Reply,
+            Classification::Session(_) => Role::Session,
         }
     }
 
@@ -239,6 +247,8 @@ pub enum Role {
     Response,
     Request,
     Reply,
+    /// The other packets of an application request's connection (`Classification::Session`).
+    Session,
 }
 
 /// Names the vector one packet belongs to. Pure: the same packet always gives the same answer.
@@ -373,6 +383,22 @@ pub fn may_be_session_traffic(classification: Classification) -> bool {
         ) | Classification::Backscatter {
             inbound: VectorKind::RstFlood
         }
+    )
+}
+
+/// The application-layer request vector a source's mask (`VectorKind::bit`) holds, if any:
+/// the vector its connections' other packets count under (`Classification::Session`).
+pub fn application_kind(mask: u32) -> Option<VectorKind> {
+    [VectorKind::HttpFlood, VectorKind::TlsFlood]
+        .into_iter()
+        .find(|kind| mask & kind.bit() != 0)
+}
+
+/// Whether a packet counted as `classification` is an application-layer request.
+pub fn is_application_request(classification: Classification) -> bool {
+    matches!(
+        classification,
+        Classification::Flood(VectorKind::HttpFlood | VectorKind::TlsFlood)
     )
 }
 
@@ -876,27 +902,27 @@ impl Hash for FlowKey {
             IpAddr::V6(v6) => u128::from(v6),
         };
         state.write_u128(address);
-        state.write_u32(self.class.packed());
+        state.write_u64(self.class.packed());
     }
 }
 
 /// One word, for the same reason as `FlowKey` (the overflow buckets are keyed by class).
 impl Hash for FlowClass {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_u32(self.packed());
+        state.write_u64(self.packed());
     }
 }
 
 impl FlowClass {
-    /// The class in 32 bits: kind (5), role (2), protocol (8), port (17: none, 65,536 ports,
-    /// other).
-    fn packed(&self) -> u32 {
+    /// The class in one word: kind (5 bits), role (3), protocol (8), port (17: none, 65,536
+    /// ports, other).
+    fn packed(&self) -> u64 {
         let port = match self.port {
             PortKey::None => 0,
-            PortKey::Service(port) => u32::from(port) + 1,
+            PortKey::Service(port) => u64::from(port) + 1,
             PortKey::Other => 65_537,
         };
-        (self.kind as u32) | (self.role as u32) << 5 | u32::from(self.protocol) << 7 | port << 15
+        (self.kind as u64) | (self.role as u64) << 5 | u64::from(self.protocol) << 8 | port << 16
     }
 }
 
@@ -1340,7 +1366,9 @@ impl VectorCounters {
                 }
                 &mut self.flows
             }
-            Classification::Flood(_) | Classification::Response(_) => &mut self.flows,
+            Classification::Flood(_) | Classification::Response(_) | Classification::Session(_) => {
+                &mut self.flows
+            }
         };
         match flows.slot(key) {
             Some(stats) => stats.record(packet, port),

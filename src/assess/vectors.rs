@@ -292,8 +292,11 @@ pub fn attack_victims(
 fn default_victims(counters: &VectorCounters) -> Vec<IpNetwork> {
     let mut by_address: HashMap<IpAddr, u64> = HashMap::new();
     let mut total = 0u64;
-    let attack =
-        |kind: VectorKind, role: Role| kind != VectorKind::BenignOrUnknown && role != Role::Reply;
+    // The sessions around application requests are not what makes a host look attacked: the
+    // requests are (and a busy site's visitors' sessions would otherwise outweigh a flood).
+    let attack = |kind: VectorKind, role: Role| {
+        kind != VectorKind::BenignOrUnknown && !matches!(role, Role::Reply | Role::Session)
+    };
     for (key, stats) in counters.flows() {
         if attack(key.class.kind, key.class.role) {
             *by_address.entry(key.address).or_default() += stats.packets;
@@ -362,7 +365,7 @@ fn victim_rows(
             continue;
         };
         let port = match key.class.role {
-            Role::Flood | Role::Request => stats.port(&key.class),
+            Role::Flood | Role::Request | Role::Session => stats.port(&key.class),
             Role::Response | Role::Reply => None,
         };
         let entry = groups
@@ -510,6 +513,10 @@ pub struct VectorReport {
     pub observed_amplification: Option<f64>,
     /// Later fragments counted here through their datagram's first fragment.
     pub later_fragments: u64,
+    /// For an HTTP or TLS flood, the requests (HTTP requests, TLS ClientHellos) among the
+    /// packets; the rest are the other packets of the senders' connections (handshakes,
+    /// acknowledgements, closes). `null` for other vectors.
+    pub requests: Option<u64>,
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
     /// A tcpdump filter that selects the vector's packets.
@@ -528,6 +535,9 @@ enum PortSide {
 #[derive(Debug, Clone, Copy, Default)]
 struct Tally {
     packets: u64,
+    /// Of the packets, application requests (`Role::Flood` of an HTTP/TLS flood): the
+    /// requests-per-sender test counts these, not the sessions around them.
+    requests: u64,
     bytes: u64,
     /// Payload bytes of reflectors' answers, for the observed amplification.
     answer_payload_bytes: u64,
@@ -538,6 +548,9 @@ struct Tally {
 impl Tally {
     fn add(&mut self, stats: &FlowStats, role: Role) {
         self.packets += stats.packets;
+        if role == Role::Flood {
+            self.requests += stats.packets;
+        }
         self.bytes += stats.bytes;
         if role == Role::Response {
             self.answer_payload_bytes += stats.payload_bytes;
@@ -548,6 +561,7 @@ impl Tally {
 
     fn merge(&mut self, other: &Tally) {
         self.packets += other.packets;
+        self.requests += other.requests;
         self.bytes += other.bytes;
         self.answer_payload_bytes += other.answer_payload_bytes;
         self.later_fragments += other.later_fragments;
@@ -595,7 +609,7 @@ pub fn vectors_report(
         victim_bytes += stats.bytes;
         let (kind, side) = match class.role {
             Role::Request => (VectorKind::UdpFlood, PortSide::Destination),
-            Role::Flood => (class.kind, PortSide::Destination),
+            Role::Flood | Role::Session => (class.kind, PortSide::Destination),
             Role::Response | Role::Reply => (class.kind, PortSide::Source),
         };
         if kind == VectorKind::BenignOrUnknown {
@@ -636,7 +650,7 @@ pub fn vectors_report(
         // they completed: `aggregate::vectors::within_session`), so nothing of it is a flood.
         let has_senders = senders > 0;
         let repeated_requests = !matches!(kind, VectorKind::HttpFlood | VectorKind::TlsFlood)
-            || tally.packets as f64 >= APPLICATION_FLOOD_MIN_REQUESTS_PER_SOURCE * senders as f64;
+            || tally.requests as f64 >= APPLICATION_FLOOD_MIN_REQUESTS_PER_SOURCE * senders as f64;
         large && tally.packets >= VECTOR_MIN_PACKETS && has_senders && repeated_requests
     };
     let (reported, folded): (Vec<_>, Vec<_>) =
@@ -681,6 +695,8 @@ pub fn vectors_report(
                 amplification_reference: documented.map(|factor| factor.reference),
                 observed_amplification: observed,
                 later_fragments: tally.later_fragments,
+                requests: matches!(kind, VectorKind::HttpFlood | VectorKind::TlsFlood)
+                    .then_some(tally.requests),
                 first_seen: tally.span.first_ns().map(format_rfc3339),
                 last_seen: tally.span.last_ns().map(format_rfc3339),
                 bpf: bpf(
@@ -726,6 +742,7 @@ pub fn vectors_report(
             amplification_reference: None,
             observed_amplification: None,
             later_fragments: 0,
+            requests: None,
             first_seen: unreported.span.first_ns().map(format_rfc3339),
             last_seen: unreported.span.last_ns().map(format_rfc3339),
             bpf,
@@ -1025,6 +1042,10 @@ fn kind_filter(
     let tests: Vec<String> = match (kind, port_test) {
         // "tcp dst port 80" already says tcp; "udp dst port 53" already says udp.
         (VectorKind::TcpOtherFlood | VectorKind::UdpFlood, Some(port_test)) => vec![port_test],
+        // An application flood is every packet of its senders' connections to the service, not
+        // only the requests: the port selects them (with the service's other clients, which a
+        // filter cannot tell apart).
+        (VectorKind::HttpFlood | VectorKind::TlsFlood, Some(port_test)) => vec![port_test],
         (_, port_test) => flags.into_iter().chain(port_test).collect(),
     };
     Some(tests.join(" and "))
@@ -1968,12 +1989,14 @@ mod tests {
         let networks = [IpNetwork::host(ip(VICTIM))];
         let d = PortSide::Destination;
         let s = PortSide::Source;
-        let cases: [FilterCase; 10] = [
+        let cases: [FilterCase; 11] = [
             (VectorKind::SynFlood, 6, d, Some(80), false, &[0]),
             (VectorKind::TcpReflection, 6, s, None, false, &[1, 2]),
             (VectorKind::TcpReflection, 6, s, Some(443), false, &[1]),
             (VectorKind::AckFlood, 6, d, Some(80), false, &[3]),
-            (VectorKind::HttpFlood, 6, d, Some(80), false, &[4]),
+            (VectorKind::HttpFlood, 6, d, Some(80), false, &[0, 3, 4, 9]),
+            // Without one port, the requests themselves.
+            (VectorKind::HttpFlood, 6, d, None, false, &[4]),
             (VectorKind::TlsFlood, 6, d, Some(443), false, &[5]),
             (VectorKind::DnsAmplification, 17, s, Some(53), false, &[6]),
             (VectorKind::DnsAmplification, 17, s, Some(53), true, &[6, 7]),
@@ -2105,11 +2128,12 @@ mod tests {
         let networks = ["2001:db8::/64".parse().unwrap()];
         let d = PortSide::Destination;
         let s = PortSide::Source;
-        let cases: [FilterCase; 12] = [
+        let cases: [FilterCase; 13] = [
             (VectorKind::SynFlood, 6, d, Some(80), false, &[0]),
             (VectorKind::TcpReflection, 6, s, None, false, &[1, 2]),
             (VectorKind::AckFlood, 6, d, None, false, &[3]),
-            (VectorKind::HttpFlood, 6, d, Some(80), false, &[4]),
+            (VectorKind::HttpFlood, 6, d, Some(80), false, &[0, 3, 4, 8]),
+            (VectorKind::HttpFlood, 6, d, None, false, &[4]),
             (VectorKind::TlsFlood, 6, d, None, false, &[5]),
             (VectorKind::NtpAmplification, 17, s, Some(123), false, &[6]),
             (

@@ -26,7 +26,7 @@ use std::sync::{Condvar, Mutex, PoisonError};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
-use crate::aggregate::{Aggregate, BeyondCap, HeldBackFragment, SourceList, SourceTable};
+use crate::aggregate::{Aggregate, BeyondCap, HeldBackFragment, SourceList};
 use crate::app::Outcome;
 use crate::capture::{self, CaptureSummary, InputSource};
 use crate::cli::{BatchArgs, GroupBy};
@@ -287,11 +287,7 @@ fn read_one(work: &Work, shared: &Shared) -> FileResult {
             resumed: true,
         };
     }
-    let mut aggregate = Aggregate {
-        sources: SourceTable::with_cap(shared.config.source_cap),
-        held_back: Some(Vec::new()),
-        ..Aggregate::default()
-    };
+    let mut aggregate = Aggregate::holding_back(shared.config.source_cap);
     let summary = capture::read_capture(&work.source, |frame| {
         let decoded = decode::decode(frame);
         aggregate.observe(frame, &decoded);
@@ -316,17 +312,14 @@ fn read_one(work: &Work, shared: &Shared) -> FileResult {
         };
     }
     // The capture's own report counts its held-back fragments as a capture read alone does
-    // (as fragment floods: nothing before it), in a copy of the counters they change; the
-    // merged reports count them knowing the capture before.
+    // (as fragment floods: nothing before it), and the packets still waiting to be classified
+    // (`Aggregate::finish`) as its end leaves them, in a copy of the counters they change; the
+    // merged reports count them knowing the captures before and after.
     let mut restore = Vec::new();
-    let own = (!held_back.is_empty()).then(|| {
-        let mut own = Aggregate {
-            totals: aggregate.totals.clone(),
-            timeline: aggregate.timeline.clone(),
-            vectors: aggregate.vectors.clone(),
-            ..Aggregate::default()
-        };
-        own.handshakes.untracked_syn_acks = aggregate.handshakes.untracked_syn_acks;
+    let needs_copy = !held_back.is_empty() || !aggregate.is_finished();
+    let own = needs_copy.then(|| {
+        let mut own = aggregate.counters_copy();
+        own.finish();
         for fragment in &held_back {
             let counted_as = own.count_held_back(fragment, None);
             if let Some(mask) = sources.vectors_mut(&fragment.src) {
@@ -364,7 +357,7 @@ fn read_one(work: &Work, shared: &Shared) -> FileResult {
         beyond_cap,
         ..
     } = traffic;
-    if held_back.is_empty() {
+    if !needs_copy {
         aggregate = reported;
     }
     // Back in reverse, so a source with several held-back fragments gets its first mask.
@@ -514,10 +507,7 @@ struct Merged {
 impl Merged {
     fn new(source_cap: usize) -> Merged {
         Merged {
-            aggregate: Aggregate {
-                sources: SourceTable::with_cap(source_cap),
-                ..Aggregate::default()
-            },
+            aggregate: Aggregate::with_source_cap(source_cap),
             captures: Vec::new(),
         }
     }
@@ -528,6 +518,7 @@ impl Merged {
             return None;
         }
         let mut aggregate = std::mem::take(&mut self.aggregate);
+        aggregate.finish();
         let beyond_cap = aggregate.sources.beyond_cap.take();
         let sources = std::mem::take(&mut aggregate.sources).into_sorted();
         let enrichment = enrich::enrich(&sources, databases);

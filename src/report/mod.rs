@@ -143,6 +143,10 @@ impl Report {
             databases,
         } = parts;
         let aggregate = &attack.aggregate;
+        debug_assert!(
+            aggregate.is_finished(),
+            "Aggregate::finish must run before the report reads the counters"
+        );
         let candidates = vectors::choose_victims(&aggregate.vectors, &config.victims);
         // A victim's own packets (its DNS queries, its answers) are not any vector's sources.
         let is_candidate = |address: &IpAddr| {
