@@ -102,8 +102,7 @@ fn every_database_seed_opens_or_is_refused_and_walks_without_panic() {
 fn walk_every_database_seed() {
     for seed in files_in("fuzz/seeds/database") {
         let bytes = std::fs::read(&seed).unwrap();
-        let Ok(database) =
-            Database::from_bytes(Cow::Owned(bytes), DatabaseSource::Embedded("seed"))
+        let Ok(database) = Database::from_bytes(Cow::Owned(bytes), DatabaseSource::File(seed))
         else {
             continue;
         };
