@@ -10,6 +10,7 @@ use crate::cli::{Cli, Command, GeoipCommand, ReportArgs, TemplatesCommand};
 use crate::config::{self, Config, OutputPlan};
 use crate::decode;
 use crate::enrich::{self, GeoDatabases};
+use crate::evidence;
 use crate::output;
 use crate::render::{self, lookup, templates::TemplateSet};
 use crate::report::{self, Report, ReportInputs, Traffic};
@@ -55,14 +56,30 @@ fn run_report(args: &ReportArgs, command_line: Vec<String>) -> Result<Outcome> {
     for note in &databases.notes {
         output::diagnostic("note", "geoip", note);
     }
-    let attack = analyse(&config.inputs, &databases, config.source_cap);
-    let baseline = (!config.baseline.is_empty())
-        .then(|| analyse(&config.baseline, &databases, config.source_cap));
+    let evidence: Vec<InputSource> = config
+        .inputs
+        .iter()
+        .chain(&config.baseline)
+        .cloned()
+        .collect();
+    let hashed_before = config
+        .verify
+        .then(|| evidence::hash_before_analysis(&evidence, &config.expected_hashes))
+        .transpose()?;
+    let attack = analyse(&config.inputs, &databases, &config);
+    let baseline =
+        (!config.baseline.is_empty()).then(|| analyse(&config.baseline, &databases, &config));
     let captures = attack
         .captures
         .iter()
         .chain(baseline.iter().flat_map(|b| &b.captures));
     report_input_problems(captures.clone());
+    evidence::check_after_analysis(
+        &evidence,
+        &captures.clone().collect::<Vec<_>>(),
+        &config.expected_hashes,
+        hashed_before.as_deref(),
+    )?;
     if !attack.captures.iter().any(CaptureSummary::was_readable) {
         return Ok(Outcome::Failed);
     }
@@ -117,16 +134,16 @@ fn write_reports(config: &Config, report: &Report) -> Result<()> {
 
 /// Reads every input once, decoding and aggregating each packet as it streams past, then
 /// enriches each distinct source once. A bad input is described in its summary and the others
-/// are still read.
-pub fn analyse(inputs: &[InputSource], databases: &GeoDatabases, source_cap: usize) -> Traffic {
+/// are still read. `config` gives the source cap and the read limits.
+pub fn analyse(inputs: &[InputSource], databases: &GeoDatabases, config: &Config) -> Traffic {
     let mut aggregate = Aggregate {
-        sources: SourceTable::with_cap(source_cap),
+        sources: SourceTable::with_cap(config.source_cap),
         ..Aggregate::default()
     };
     let captures = inputs
         .iter()
         .map(|source| {
-            capture::read_capture(source, |frame| {
+            capture::read_capture_with(source, &config.read_limits, |frame| {
                 let decoded = decode::decode(frame);
                 aggregate.observe(frame, &decoded);
             })
@@ -154,3 +171,4 @@ fn report_input_problems<'a>(inputs: impl Iterator<Item = &'a CaptureSummary>) {
         }
     }
 }
+

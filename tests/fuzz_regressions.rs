@@ -36,7 +36,7 @@ fn files_in(folder: &str) -> Vec<PathBuf> {
 /// databases, analyse, build, serialise. Returns the JSON, or `None` when nothing was readable.
 fn report_from_memory(bytes: Vec<u8>, databases: &GeoDatabases, config: &Config) -> Option<String> {
     let inputs = [InputSource::Memory(Arc::from(bytes))];
-    let attack = app::analyse(&inputs, databases, config.source_cap);
+    let attack = app::analyse(&inputs, databases, config);
     if !attack.captures.iter().any(CaptureSummary::was_readable) {
         return None;
     }
