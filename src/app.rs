@@ -74,6 +74,7 @@ fn run_report(args: &ReportArgs, command_line: Vec<String>) -> Result<Outcome> {
         .iter()
         .chain(baseline.iter().flat_map(|b| &b.captures));
     report_input_problems(captures.clone());
+    report_lookup_errors(&databases, &attack, baseline.as_ref());
     evidence::check_after_analysis(
         &evidence,
         &captures.clone().collect::<Vec<_>>(),
@@ -172,3 +173,25 @@ fn report_input_problems<'a>(inputs: impl Iterator<Item = &'a CaptureSummary>) {
     }
 }
 
+/// A database that opened but whose records would not all decode (a corrupt or hostile file)
+/// is named, so the unknown origins it caused are not taken for gaps in its coverage.
+fn report_lookup_errors(databases: &GeoDatabases, attack: &Traffic, baseline: Option<&Traffic>) {
+    let errors = attack.enrichment.lookup_errors
+        + baseline.map_or(0, |traffic| traffic.enrichment.lookup_errors);
+    if errors == 0 {
+        return;
+    }
+    let mut names: Vec<String> = databases
+        .assignments()
+        .map(|(_, database)| database.source.label())
+        .collect();
+    names.dedup();
+    output::diagnostic(
+        "warning",
+        "geoip",
+        &format!(
+            "{errors} lookups failed on a record that would not decode, in {}; those sources are counted with an unknown origin",
+            names.join(", ")
+        ),
+    );
+}
