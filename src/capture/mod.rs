@@ -4,6 +4,9 @@
 //!
 //! A broken capture never aborts the program: whatever was read before the damage is kept and
 //! the damage is described in `CaptureSummary::error` or `warnings`, with byte offsets.
+//!
+//! Every byte here comes from the input, so no index may panic: slices are taken with `get`.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 mod buffer;
 mod frame;
