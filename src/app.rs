@@ -10,6 +10,7 @@ use crate::cli::{Cli, Command, GeoipCommand, ReportArgs, TemplatesCommand};
 use crate::config::{self, Config, OutputPlan};
 use crate::decode;
 use crate::enrich::{self, GeoDatabases};
+use crate::evidence;
 use crate::output;
 use crate::render::{self, lookup, templates::TemplateSet};
 use crate::report::{self, Report, ReportInputs, Traffic};
@@ -55,14 +56,31 @@ fn run_report(args: &ReportArgs, command_line: Vec<String>) -> Result<Outcome> {
     for note in &databases.notes {
         output::diagnostic("note", "geoip", note);
     }
-    let attack = analyse(&config.inputs, &databases, config.source_cap);
-    let baseline = (!config.baseline.is_empty())
-        .then(|| analyse(&config.baseline, &databases, config.source_cap));
+    let evidence: Vec<InputSource> = config
+        .inputs
+        .iter()
+        .chain(&config.baseline)
+        .cloned()
+        .collect();
+    let hashed_before = config
+        .verify
+        .then(|| evidence::hash_before_analysis(&evidence, &config.expected_hashes))
+        .transpose()?;
+    let attack = analyse(&config.inputs, &databases, &config);
+    let baseline =
+        (!config.baseline.is_empty()).then(|| analyse(&config.baseline, &databases, &config));
     let captures = attack
         .captures
         .iter()
         .chain(baseline.iter().flat_map(|b| &b.captures));
     report_input_problems(captures.clone());
+    report_lookup_errors(&databases, &attack, baseline.as_ref());
+    evidence::check_after_analysis(
+        &evidence,
+        &captures.clone().collect::<Vec<_>>(),
+        &config.expected_hashes,
+        hashed_before.as_deref(),
+    )?;
     if !attack.captures.iter().any(CaptureSummary::was_readable) {
         return Ok(Outcome::Failed);
     }
@@ -117,13 +135,13 @@ fn write_reports(config: &Config, report: &Report) -> Result<()> {
 
 /// Reads every input once, decoding and aggregating each packet as it streams past, then
 /// enriches each distinct source once. A bad input is described in its summary and the others
-/// are still read.
-pub fn analyse(inputs: &[InputSource], databases: &GeoDatabases, source_cap: usize) -> Traffic {
-    let mut aggregate = Aggregate::with_source_cap(source_cap);
+/// are still read. `config` gives the source cap and the read limits.
+pub fn analyse(inputs: &[InputSource], databases: &GeoDatabases, config: &Config) -> Traffic {
+    let mut aggregate = Aggregate::with_source_cap(config.source_cap);
     let captures = inputs
         .iter()
         .map(|source| {
-            capture::read_capture(source, |frame| {
+            capture::read_capture_with(source, &config.read_limits, |frame| {
                 let decoded = decode::decode(frame);
                 aggregate.observe(frame, &decoded);
             })
@@ -151,4 +169,27 @@ fn report_input_problems<'a>(inputs: impl Iterator<Item = &'a CaptureSummary>) {
             output::diagnostic("error", &input.name, error);
         }
     }
+}
+
+/// A database that opened but whose records would not all decode (a corrupt or hostile file)
+/// is named, so the unknown origins it caused are not taken for gaps in its coverage.
+fn report_lookup_errors(databases: &GeoDatabases, attack: &Traffic, baseline: Option<&Traffic>) {
+    let errors = attack.enrichment.lookup_errors
+        + baseline.map_or(0, |traffic| traffic.enrichment.lookup_errors);
+    if errors == 0 {
+        return;
+    }
+    let mut names: Vec<String> = databases
+        .assignments()
+        .map(|(_, database)| database.source.label())
+        .collect();
+    names.dedup();
+    output::diagnostic(
+        "warning",
+        "geoip",
+        &format!(
+            "{errors} lookups failed on a record that would not decode, in {}; those sources are counted with an unknown origin",
+            names.join(", ")
+        ),
+    );
 }

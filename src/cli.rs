@@ -212,8 +212,62 @@ pub struct ReportArgs {
     #[arg(long, value_name = "N", default_value_t = crate::aggregate::DEFAULT_SOURCE_CAP)]
     pub max_sources: usize,
 
+    /// Stop reading a compressed capture after SIZE decompressed bytes (suffixes K, M, G, T are
+    /// powers of 1024), with an error; the packets before it are reported. Default: no
+    /// absolute limit (the ratio limit below still applies).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_decompressed: Option<u64>,
+
+    /// Stop reading a compressed capture that has yielded more than 64 MiB and more than N
+    /// times the compressed bytes read so far: a decompression bomb, not a capture (real
+    /// captures stay below 1000, see docs/REPORT.md). 0 lifts the limit.
+    #[arg(long, value_name = "N", default_value_t = crate::capture::DEFAULT_MAX_DECOMPRESSION_RATIO)]
+    pub max_decompression_ratio: u64,
+
+    /// Hash every input file (captures and baselines) once before analysing it, check the
+    /// hashes given with --expect-sha256 then, and check after the analysis that each file
+    /// still hashes the same (it was not changed while being read). Standard input cannot be
+    /// read twice and is refused with --verify.
+    #[arg(long)]
+    pub verify: bool,
+
+    /// The SHA-256 an input must have, as 64 hex digits (repeatable): `FILE=HEX` for the input
+    /// given as FILE, or plain `HEX` when there is a single input. If an input hashes
+    /// otherwise, whence stops with an error and writes no report (with --verify before the
+    /// analysis, without it once the input has been read).
+    #[arg(long = "expect-sha256", value_name = "[FILE=]HEX")]
+    pub expect_sha256: Vec<String>,
+
     #[command(flatten)]
     pub databases: DatabaseArgs,
+}
+
+/// A byte count with an optional binary suffix: `1048576`, `512K`, `64M`, `2G`, `1T` (also
+/// `KiB`, `MB`, ..., all powers of 1024).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let digits_end = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (digits, suffix) = trimmed.split_at(digits_end);
+    let number: u64 = digits.parse().map_err(|_| {
+        format!("{text:?} is not a size: expected digits with an optional K, M, G or T")
+    })?;
+    let shift = match suffix.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => {
+            return Err(format!(
+                "{text:?}: unknown size suffix {suffix:?} (use K, M, G or T)"
+            ));
+        }
+    };
+    number
+        .checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("{text:?} is too large"))
 }
 
 #[derive(Debug, clap::Args)]
@@ -331,5 +385,24 @@ impl ReportFormat {
             "json" => Some(ReportFormat::Json),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_binary_suffixes_and_refuse_junk() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("512K"), Ok(512 << 10));
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert_eq!(parse_size("1T"), Ok(1 << 40));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("-1").is_err());
+        assert!(parse_size("99999999999T").is_err());
     }
 }

@@ -7,10 +7,11 @@ use anyhow::{Context, Result, bail};
 
 use crate::assess::attribution::Claim;
 use crate::assess::vectors::IpNetwork;
-use crate::capture::InputSource;
+use crate::capture::{InputSource, ReadLimits};
 use crate::cli::{BatchArgs, DatabaseArgs, ReportArgs, ReportFormat};
 use crate::enrich::DatabaseOptions;
 use crate::enrich::databases::DIRECTORY_VARIABLE;
+use crate::evidence::{self, ExpectedHash};
 use crate::render::templates::TemplateSet;
 
 /// Everything `report` needs, checked.
@@ -41,6 +42,14 @@ pub struct Config {
     pub claims: Vec<Claim>,
     /// Distinct sources counted one by one (`--max-sources`).
     pub source_cap: usize,
+    /// What reading one compressed input may cost (`--max-decompressed`,
+    /// `--max-decompression-ratio`).
+    pub read_limits: ReadLimits,
+    /// Hash every input before the analysis too (`--verify`).
+    pub verify: bool,
+    /// Digests inputs must have (`--expect-sha256`); `input` indexes the captures, then the
+    /// baselines.
+    pub expected_hashes: Vec<ExpectedHash>,
 }
 
 /// Where the report is written and in which format.
@@ -140,6 +149,12 @@ impl Config {
             .map(|path| InputSource::from_arg(path))
             .collect();
         let all_inputs: Vec<InputSource> = inputs.iter().chain(&baseline).cloned().collect();
+        let expected_hashes = evidence::parse_expectations(&args.expect_sha256, &all_inputs)?;
+        if args.verify && all_inputs.contains(&InputSource::Stdin) {
+            bail!(
+                "--verify: standard input cannot be read twice; hash it beforehand and give --expect-sha256 instead"
+            );
+        }
         if all_inputs
             .iter()
             .filter(|input| **input == InputSource::Stdin)
@@ -193,6 +208,13 @@ impl Config {
                 })
                 .collect::<Result<_>>()?,
             source_cap: args.max_sources,
+            read_limits: ReadLimits {
+                max_decompressed: args.max_decompressed,
+                max_ratio: (args.max_decompression_ratio != 0)
+                    .then_some(args.max_decompression_ratio),
+            },
+            verify: args.verify,
+            expected_hashes,
             claims: args
                 .claim
                 .iter()
@@ -230,6 +252,10 @@ impl Config {
             timezone: args.timezone.clone(),
             top: 20,
             max_sources: args.max_sources,
+            max_decompressed: None,
+            max_decompression_ratio: crate::capture::DEFAULT_MAX_DECOMPRESSION_RATIO,
+            verify: false,
+            expect_sha256: Vec::new(),
             databases: args.databases.clone(),
         };
         let mut config = Config::from_report_args(&report_args, command_line, source_date_epoch)?;

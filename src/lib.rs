@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod enrich;
+pub mod evidence;
 pub mod output;
 pub mod render;
 pub mod report;

@@ -36,7 +36,7 @@ fn files_in(folder: &str) -> Vec<PathBuf> {
 /// databases, analyse, build, serialise. Returns the JSON, or `None` when nothing was readable.
 fn report_from_memory(bytes: Vec<u8>, databases: &GeoDatabases, config: &Config) -> Option<String> {
     let inputs = [InputSource::Memory(Arc::from(bytes))];
-    let attack = app::analyse(&inputs, databases, config.source_cap);
+    let attack = app::analyse(&inputs, databases, config);
     if !attack.captures.iter().any(CaptureSummary::was_readable) {
         return None;
     }
@@ -102,8 +102,7 @@ fn every_database_seed_opens_or_is_refused_and_walks_without_panic() {
 fn walk_every_database_seed() {
     for seed in files_in("fuzz/seeds/database") {
         let bytes = std::fs::read(&seed).unwrap();
-        let Ok(database) =
-            Database::from_bytes(Cow::Owned(bytes), DatabaseSource::Embedded("seed"))
+        let Ok(database) = Database::from_bytes(Cow::Owned(bytes), DatabaseSource::File(seed))
         else {
             continue;
         };

@@ -176,6 +176,142 @@ fn hostile_databases_fail_cleanly_without_crash_or_hang() {
     }
 }
 
+/// A database of `nodes` search-tree nodes in which every node points twice to the next one:
+/// a few hundred bytes that describe 2^nodes networks (every IPv4 address as its own /32), the
+/// last node's records pointing to `leaf`: a data record, or none. Built by writing a real
+/// database with one /32 (whose path is exactly 32 nodes) and rewriting its tree.
+fn shared_node_database(database_type: &str, with_data: bool) -> Vec<u8> {
+    use whence_tools::mmdb::{IpVersion, RecordSize, Value as Record, Writer};
+    let mut writer = Writer::new(database_type, IpVersion::V4);
+    writer.set_record_size(RecordSize::Bits24);
+    writer
+        .insert_network(
+            "0.0.0.0/32".parse().unwrap(),
+            &Record::map([("country", Record::map([("iso_code", "DE")]))]),
+        )
+        .unwrap();
+    let mut bytes = writer.to_bytes().unwrap();
+    let nodes = maxminddb::Reader::from_source(&bytes[..])
+        .unwrap()
+        .metadata()
+        .node_count as usize;
+    assert_eq!(nodes, 32);
+    let record = |bytes: &[u8], at: usize| -> u32 {
+        u32::from_be_bytes([0, bytes[at], bytes[at + 1], bytes[at + 2]])
+    };
+    let data = (0..nodes * 2)
+        .map(|index| record(&bytes, index * 3))
+        .find(|&value| value as usize > nodes)
+        .unwrap();
+    let leaf = if with_data { data } else { nodes as u32 };
+    for node in 0..nodes {
+        let next = if node + 1 < nodes {
+            node as u32 + 1
+        } else {
+            leaf
+        };
+        let raw = next.to_be_bytes();
+        bytes[node * 6..node * 6 + 3].copy_from_slice(&raw[1..]);
+        bytes[node * 6 + 3..node * 6 + 6].copy_from_slice(&raw[1..]);
+    }
+    bytes
+}
+
+/// Every hostile database, given to `report` with `--geoip-db`: the bad-data files, the two
+/// broken MaxMind test files, a good database cut at many lengths, with single bits flipped
+/// all over, random bytes, and search trees whose nodes are shared (2^32 paths from 32 nodes).
+/// Each gives a clear one-line error naming the file (exit 2) or a report (exit 0); none
+/// crashes, and none takes long.
+#[test]
+fn hostile_databases_given_to_report_give_an_error_naming_them_or_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut databases: Vec<PathBuf> = std::fs::read_dir(fixtures().join("geoip/maxmind-bad-data"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "mmdb"))
+        .collect();
+    databases.sort();
+    databases.push(test_db("GeoIP2-City-Test-Broken-Double-Format.mmdb"));
+    databases.push(test_db("GeoIP2-City-Test-Invalid-Node-Count.mmdb"));
+    let good = std::fs::read(test_db("GeoLite2-Country-Test.mmdb")).unwrap();
+    let mut write = |name: String, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        databases.push(path);
+    };
+    for cut in [
+        1,
+        16,
+        100,
+        good.len() / 3,
+        good.len() / 2,
+        good.len() - 200,
+        good.len() - 1,
+    ] {
+        write(format!("cut-{cut}.mmdb"), &good[..cut]);
+    }
+    // A linear congruential generator (Knuth's MMIX constants): reproducible positions.
+    let mut state: u64 = 0x5eed;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize
+    };
+    for flip in 0..40 {
+        let mut flipped = good.clone();
+        // Half in the search tree and data, half in the metadata at the end.
+        let at = if flip % 2 == 0 {
+            next() % good.len()
+        } else {
+            good.len() - 1 - next() % 400
+        };
+        flipped[at] ^= 1 << (next() % 8);
+        write(format!("flip-{flip}-at-{at}.mmdb"), &flipped);
+    }
+    let random: Vec<u8> = (0..20_000).map(|_| next() as u8).collect();
+    write("random.mmdb".into(), &random);
+    let shared_data = shared_node_database("GeoIP2-Country", true);
+    write("shared-nodes-data.mmdb".into(), &shared_data);
+    let shared_empty = shared_node_database("Unknown-Type", false);
+    write("shared-nodes-empty.mmdb".into(), &shared_empty);
+    let capture = fixture_capture("fmt-null-loopback-ntp.pcap");
+    let mut opened = 0;
+    for path in &databases {
+        let output = whence()
+            .args(["report", "--no-system-db", "--format", "json", "--geoip-db"])
+            .arg(path)
+            .arg(&capture)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let message = stderr(&output);
+        let name = path.display().to_string();
+        assert!(!message.contains("panicked"), "{name}: {message}");
+        match output.status.code() {
+            Some(2) => {
+                assert_eq!(message.lines().count(), 1, "{name}: {message}");
+                assert!(message.contains(&name), "{message}");
+            }
+            Some(0) => {
+                opened += 1;
+                let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+                assert_eq!(report["totals"]["packets"], 1, "{name}");
+                if report["geoip"]["lookup_errors"] != 0 {
+                    assert!(message.contains(&name), "{name}: {message}");
+                }
+            }
+            other => panic!("{name}: exit {other:?} (killed, or timed out): {message}"),
+        }
+        if name.contains("shared-nodes") {
+            assert_eq!(output.status.code(), Some(2), "{name}");
+            assert!(message.contains("nodes shared"), "{message}");
+        }
+    }
+    // Some flips land in unused bytes or in records no lookup here reaches.
+    assert!(opened > 0 && opened < databases.len(), "{opened}");
+}
+
 #[test]
 fn embedded_defaults_know_well_known_resolvers() {
     let json = embedded_lookup(&["8.8.8.8", "1.1.1.1", "9.9.9.9", "2001:4860:4860::8888"]);

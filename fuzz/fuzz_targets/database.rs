@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::path::PathBuf;
 
 use libfuzzer_sys::fuzz_target;
 use whence::enrich::geoip::{Database, DatabaseSource};
@@ -20,9 +21,9 @@ const ADDRESSES: [&str; 6] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(database) =
-        Database::from_bytes(Cow::Owned(data.to_vec()), DatabaseSource::Embedded("fuzz"))
-    else {
+    // As a user's file (not an embedded database), so the checks made on opening a file run.
+    let source = DatabaseSource::File(PathBuf::from("fuzz.mmdb"));
+    let Ok(database) = Database::from_bytes(Cow::Owned(data.to_vec()), source) else {
         return;
     };
     let mut cache = HashMap::default();

@@ -44,7 +44,7 @@ fuzz_target!(
     },
     |data: &[u8]| {
         let inputs = [InputSource::Memory(Arc::from(data))];
-        let attack = app::analyse(&inputs, &DATABASES, CONFIG.source_cap);
+        let attack = app::analyse(&inputs, &DATABASES, &CONFIG);
         // As `app::run_report`: no report when nothing could be read.
         if !attack.captures.iter().any(CaptureSummary::was_readable) {
             return;

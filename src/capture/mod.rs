@@ -4,6 +4,9 @@
 //!
 //! A broken capture never aborts the program: whatever was read before the damage is kept and
 //! the damage is described in `CaptureSummary::error` or `warnings`, with byte offsets.
+//!
+//! Every byte here comes from the input, so no index may panic: slices are taken with `get`.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 mod buffer;
 mod frame;
@@ -17,7 +20,10 @@ use std::collections::BTreeSet;
 use std::io;
 
 pub use frame::Frame;
-pub use source::{Compression, InputSource};
+pub use source::{
+    Compression, DECOMPRESSION_RATIO_FLOOR, DEFAULT_MAX_DECOMPRESSION_RATIO, InputSource,
+    LimitReached, ReadLimits,
+};
 pub use warnings::Warnings;
 
 use crate::timestamp::TimeSpan;
@@ -116,13 +122,24 @@ pub fn looks_like_capture(prefix: &[u8]) -> bool {
     }
 }
 
-/// Reads one capture to its end, calling `on_frame` for every packet.
-pub fn read_capture(source: &InputSource, mut on_frame: impl FnMut(&Frame)) -> CaptureSummary {
+/// Reads one capture to its end, calling `on_frame` for every packet, within the default
+/// `ReadLimits`.
+pub fn read_capture(source: &InputSource, on_frame: impl FnMut(&Frame)) -> CaptureSummary {
+    read_capture_with(source, &ReadLimits::default(), on_frame)
+}
+
+/// Reads one capture to its end (or to the first of `limits` it reaches), calling `on_frame`
+/// for every packet.
+pub fn read_capture_with(
+    source: &InputSource,
+    limits: &ReadLimits,
+    mut on_frame: impl FnMut(&Frame),
+) -> CaptureSummary {
     let mut summary = CaptureSummary {
         name: source.display_name(),
         ..CaptureSummary::default()
     };
-    let mut opened = match source::open_input(source) {
+    let mut opened = match source::open_input(source, limits) {
         Ok(opened) => opened,
         Err(error) => {
             summary.error = Some(describe_open_error(&error));
@@ -131,7 +148,12 @@ pub fn read_capture(source: &InputSource, mut on_frame: impl FnMut(&Frame)) -> C
     };
     summary.compression = Some(opened.compression);
     let outcome = read_stream(&mut opened.stream, &mut summary, &mut on_frame);
-    if let Err(error) = outcome {
+    if let Err(mut error) = outcome {
+        if let Some(reached) = opened.limit_reached() {
+            // Not a read error of the input: the limit, said plainly, in place of the I/O
+            // error that carried it through the reader.
+            error.message = reached.to_string();
+        }
         summary.error = Some(match opened.compression {
             Compression::None => error.to_string(),
             _ => format!("{error}, in the decompressed stream"),
@@ -156,7 +178,7 @@ pub fn read_capture(source: &InputSource, mut on_frame: impl FnMut(&Frame)) -> C
 /// before any is read in full. `None` when the capture cannot be opened, holds no frame or its
 /// first frame carries no time.
 pub fn first_timestamp(source: &InputSource) -> Option<i64> {
-    let mut opened = source::open_input(source).ok()?;
+    let mut opened = source::open_input(source, &ReadLimits::default()).ok()?;
     let seen = std::cell::Cell::new(None::<Option<i64>>);
     let mut stream = UntilFirstFrame {
         inner: &mut opened.stream,

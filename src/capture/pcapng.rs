@@ -5,8 +5,6 @@
 //! Blocks are framed here (type and length checked against limits before buffering) and parsed
 //! by pcap-parser.
 
-use std::collections::BTreeMap;
-
 use pcap_parser::pcapng::{
     Block, EnhancedPacketBlock, InterfaceDescriptionBlock, InterfaceStatisticsBlock,
     SimplePacketBlock, parse_block_be, parse_block_le,
@@ -24,8 +22,12 @@ const BLOCK_OVERHEAD: usize = 12;
 /// A block larger than this is taken as corrupt: a packet block holds at most
 /// `MAX_CAPTURED_LEN` of data, and no other block a capture writer emits comes near it.
 const MAX_BLOCK_LEN: u32 = 16 * 1024 * 1024;
-/// Interfaces one section may declare before the file is taken as hostile (memory bound).
-const MAX_INTERFACES_PER_SECTION: usize = 65_536;
+/// Interfaces one section may declare before the file is taken as hostile: the interface
+/// table is the one structure of the reader that grows with the file (about 40 bytes an
+/// interface; an Interface Description Block takes 20 bytes of file), so a file of nothing but
+/// IDBs would otherwise grow it without bound. Capture hosts have tens of interfaces; 65,536
+/// matches the 16-bit interface id of the obsolete Packet Block.
+pub const MAX_INTERFACES_PER_SECTION: usize = 65_536;
 
 /// pcapng option codes (draft-ietf-opsawg-pcapng §4.2, §4.6).
 const OPT_IF_TSRESOL: u16 = 9;
@@ -44,6 +46,9 @@ struct Interface {
     ticks: TickRate,
     /// `if_tsoffset`, in seconds, added to every timestamp.
     offset_seconds: i64,
+    /// The latest `isb_ifdrop` an Interface Statistics Block gave for it (the counters are
+    /// running totals).
+    dropped: Option<u64>,
 }
 
 #[derive(Clone, Copy)]
@@ -96,8 +101,6 @@ pub fn read<R: std::io::Read>(
         index: 0,
         interfaces: Vec::new(),
     };
-    // Latest cumulative drop counter per (section, interface): ISBs repeat running totals.
-    let mut drops: BTreeMap<(usize, u32), u64> = BTreeMap::new();
     let mut first_block = true;
     loop {
         let block_offset = window.offset();
@@ -143,14 +146,19 @@ pub fn read<R: std::io::Read>(
         match block.1 {
             Block::SectionHeader(_) => {
                 summary.format = Some(super::Format::Pcapng);
+                add_drops(summary, &section);
                 section.interfaces.clear();
                 section.index += 1;
             }
             Block::InterfaceDescription(description) => {
                 if section.interfaces.len() >= MAX_INTERFACES_PER_SECTION {
+                    add_drops(summary, &section);
                     return Err(ReadError::at(
                         block_offset,
-                        format!("more than {MAX_INTERFACES_PER_SECTION} interfaces in one section"),
+                        format!(
+                            "more than {MAX_INTERFACES_PER_SECTION} interfaces declared in section {}: a corrupt or hostile capture (the interface table is bounded); reading stopped, the packets before this block are kept",
+                            section.index
+                        ),
                     ));
                 }
                 let interface = describe_interface(&description, section.big_endian);
@@ -164,8 +172,12 @@ pub fn read<R: std::io::Read>(
                 deliver_simple(&packet, &section, block_offset, summary, on_frame);
             }
             Block::InterfaceStatistics(statistics) => {
-                if let Some(dropped) = interface_drops(&statistics, section.big_endian) {
-                    drops.insert((section.index, statistics.if_id), dropped);
+                let dropped = interface_drops(&statistics, section.big_endian);
+                match section.interfaces.get_mut(statistics.if_id as usize) {
+                    Some(interface) => interface.dropped = dropped.or(interface.dropped),
+                    None => summary.warnings.add("unknown_interface_statistics", Some(block_offset), || {
+                        format!("statistics block names interface {}, which its section does not declare; ignored", statistics.if_id)
+                    }),
                 }
             }
             Block::Unknown(unknown)
@@ -178,14 +190,22 @@ pub fn read<R: std::io::Read>(
         }
         window.consume(block_len);
     }
-    if !drops.is_empty() {
-        summary.interface_drops = Some(
-            drops
-                .values()
-                .fold(0u64, |sum, &count| sum.saturating_add(count)),
-        );
-    }
+    add_drops(summary, &section);
     Ok(())
+}
+
+/// Adds the drop counters of a section's interfaces to the capture's total, as the section
+/// ends: only the latest counter of each interface counts, and only interfaces that were
+/// declared, so the bookkeeping stays as bounded as the interface table.
+fn add_drops(summary: &mut CaptureSummary, section: &Section) {
+    for dropped in section
+        .interfaces
+        .iter()
+        .filter_map(|interface| interface.dropped)
+    {
+        let total = summary.interface_drops.get_or_insert(0);
+        *total = total.saturating_add(dropped);
+    }
 }
 
 fn note_truncated(summary: &mut CaptureSummary, offset: u64, present: usize, wanted: usize) {
@@ -269,6 +289,7 @@ fn describe_interface(description: &InterfaceDescriptionBlock, big_endian: bool)
         snaplen: description.snaplen,
         ticks,
         offset_seconds,
+        dropped: None,
     }
 }
 
@@ -482,6 +503,7 @@ mod tests {
             snaplen: 0,
             ticks: TickRate::PowerOfTen(6),
             offset_seconds: 100,
+            dropped: None,
         };
         assert_eq!(timestamp(&interface, 0, 2_000_000), Some(102_000_000_000));
         let hostile = Interface {

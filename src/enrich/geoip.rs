@@ -154,11 +154,38 @@ pub enum DatabaseError {
     UnknownSchema { database_type: String },
     #[error("cannot read the file: {0}")]
     Io(#[from] std::io::Error),
+    #[error("{bytes} bytes or more: over the {MAX_DATABASE_BYTES}-byte limit for a database")]
+    TooLarge { bytes: u64 },
 }
+
+/// Largest database file read: it is held in memory whole. The largest MaxMind DB files sold
+/// (GeoIP2 Enterprise, IPinfo's richest) are a few hundred MB; a larger "database" (or a
+/// device such as /dev/zero given by mistake) is refused before it exhausts memory.
+pub const MAX_DATABASE_BYTES: u64 = 2 << 30;
+
+/// Iterations of a walk over the search tree per tree node. A tree with N nodes has N + 1
+/// leaves, each visited once; nodes shared between branches (the IPv4 aliases of IPv6
+/// databases) add a few more. A hostile file whose nodes point back to earlier ones in every
+/// branch would make a walk visit up to 2^128 paths instead: it is cut off here. maxminddb's
+/// own `Reader::verify` uses the same bound.
+const WALK_STEPS_PER_NODE: usize = 3;
 
 impl Database {
     pub fn open_file(path: &Path) -> Result<Database, DatabaseError> {
-        let bytes = std::fs::read(path)?;
+        use std::io::Read;
+        let file = std::fs::File::open(path)?;
+        let stated = file.metadata()?.len();
+        if stated > MAX_DATABASE_BYTES {
+            return Err(DatabaseError::TooLarge { bytes: stated });
+        }
+        // Pipes and devices state no length: read one byte past the limit to tell.
+        let mut bytes = Vec::new();
+        file.take(MAX_DATABASE_BYTES + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > MAX_DATABASE_BYTES {
+            return Err(DatabaseError::TooLarge {
+                bytes: bytes.len() as u64,
+            });
+        }
         Database::from_bytes(Cow::Owned(bytes), DatabaseSource::File(path.to_path_buf()))
     }
 
@@ -167,6 +194,11 @@ impl Database {
         source: DatabaseSource,
     ) -> Result<Database, DatabaseError> {
         let reader = Reader::from_source(bytes).map_err(DatabaseError::Invalid)?;
+        // The embedded databases are whence's own, built and checked with it; anything else
+        // may be hostile.
+        if !matches!(source, DatabaseSource::Embedded(_)) {
+            check_tree_shape(&reader).map_err(DatabaseError::Invalid)?;
+        }
         let metadata = reader.metadata();
         let database_type = metadata.database_type.clone();
         let build_epoch = metadata.build_epoch;
@@ -231,7 +263,16 @@ impl Database {
         );
         let mut cache: HashMap<usize, GeoInfo<'db>, foldhash::fast::RandomState> =
             HashMap::default();
-        for item in self.reader.within(everything, WithinOptions::default())? {
+        // Networks without data are yielded too, so that every step of the walk is counted.
+        let options = WithinOptions::default().include_networks_without_data();
+        let most_steps = walk_bound(&self.reader);
+        for (step, item) in self.reader.within(everything, options)?.enumerate() {
+            if step > most_steps {
+                return Err(maxminddb::MaxMindDbError::invalid_database(format!(
+                    "search tree holds more networks than {} nodes can (nodes shared between branches); walk stopped",
+                    self.reader.metadata().node_count
+                )));
+            }
             let item = item?;
             let Some(offset) = item.offset() else {
                 continue;
@@ -378,6 +419,33 @@ struct AnonymousIpRecord {
     is_tor_exit_node: Option<bool>,
 }
 
+/// Walks the whole search tree once, counting steps, so that a tree whose branches share
+/// nodes (a few hundred bytes can describe 2^128 paths) or loop is refused when it is opened,
+/// with an error naming the file, rather than hanging a walk later. Linear in the tree's size:
+/// a few milliseconds per MB of database.
+fn check_tree_shape(reader: &Reader<Cow<'static, [u8]>>) -> Result<(), maxminddb::MaxMindDbError> {
+    let options = WithinOptions::default().include_networks_without_data();
+    let most_steps = walk_bound(reader);
+    for (step, item) in reader.networks(options)?.enumerate() {
+        if step > most_steps {
+            return Err(maxminddb::MaxMindDbError::invalid_database(format!(
+                "search tree holds more networks than {} nodes can (nodes shared between branches)",
+                reader.metadata().node_count
+            )));
+        }
+        item?;
+    }
+    Ok(())
+}
+
+/// Most steps a walk over the whole search tree of `reader` may take (see
+/// `WALK_STEPS_PER_NODE`).
+fn walk_bound(reader: &Reader<Cow<'static, [u8]>>) -> usize {
+    (reader.metadata().node_count as usize)
+        .saturating_add(1)
+        .saturating_mul(WALK_STEPS_PER_NODE)
+}
+
 /// The keys of a sample record, and whether `country` is a map (GeoIP2) or a string (IPinfo).
 #[derive(Default)]
 struct RecordShape {
@@ -429,11 +497,22 @@ fn detect_schema(
 fn sample_shape(reader: &Reader<Cow<'static, [u8]>>) -> RecordShape {
     const SAMPLES: usize = 8;
     let mut shape = RecordShape::default();
-    let Ok(networks) = reader.networks(WithinOptions::default()) else {
+    // As in `each_ipv4_network`: empty networks are yielded so a hostile tree of nothing but
+    // empty branches is walked a bounded number of steps, not 2^128.
+    let options = WithinOptions::default().include_networks_without_data();
+    let Ok(networks) = reader.networks(options) else {
         return shape;
     };
-    for item in networks.take(SAMPLES) {
+    let mut samples = 0;
+    for item in networks.take(walk_bound(reader)) {
         let Ok(item) = item else { break };
+        if item.offset().is_none() {
+            continue;
+        }
+        samples += 1;
+        if samples > SAMPLES {
+            break;
+        }
         let Ok(Some(record)) =
             item.decode::<std::collections::BTreeMap<String, serde_json::Value>>()
         else {
