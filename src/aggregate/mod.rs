@@ -25,6 +25,7 @@ pub use handshakes::HandshakeTracker;
 pub use sources::{BeyondCap, DEFAULT_SOURCE_CAP, SourceList, SourceStats, SourceTable, TtlSet};
 pub use totals::Totals;
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::capture::Frame;
@@ -330,11 +331,25 @@ impl Aggregate {
         }
         // A packet still waiting at the end of this stream would have been settled, in a single
         // pass, by what its source did in the first seconds of the later stream.
-        for (address, provisional) in self.settling.waiting_sources() {
-            let Some(stats) = later_sources
-                .position(&address)
-                .and_then(|index| later_sources.stats().get(index))
-            else {
+        // Few later sources are validated or make requests; a flood leaves many packets
+        // waiting, so the queue is scanned only when there are such sources, and probed in a
+        // small map.
+        let deciding: HashMap<IpAddr, &SourceStats> = later_sources
+            .addresses()
+            .iter()
+            .zip(later_sources.stats())
+            .filter(|(_, stats)| {
+                stats.validated || vectors::application_kind(stats.vectors).is_some()
+            })
+            .map(|(address, stats)| (*address, stats))
+            .collect();
+        let waiting = if deciding.is_empty() {
+            None
+        } else {
+            Some(self.settling.waiting_sources())
+        };
+        for (address, provisional) in waiting.into_iter().flatten() {
+            let Some(stats) = deciding.get(&address) else {
                 continue;
             };
             let settles_otherwise = match provisional {
@@ -408,15 +423,17 @@ impl Aggregate {
         // `self.sources` holds the earlier streams' sources until `merge_sorted` below.
         let sources = &self.sources;
         let earlier_mask = |address: &IpAddr| sources.get(address).map_or(0, |stats| stats.vectors);
-        let later_mask = |address: &IpAddr| {
-            later_sources
-                .position(address)
-                .and_then(|index| later_sources.stats().get(index))
-                .map_or(0, |stats| stats.vectors)
-        };
+        let requesting: HashMap<IpAddr, VectorKind> = later_sources
+            .addresses()
+            .iter()
+            .zip(later_sources.stats())
+            .filter_map(|(address, stats)| {
+                Some((*address, vectors::application_kind(stats.vectors)?))
+            })
+            .collect();
         for settled in self
             .settling
-            .append(&later.settling, earlier_mask, later_mask)
+            .append(&later.settling, earlier_mask, &requesting)
         {
             count_settled(&mut self.vectors, &mut self.timeline, settled);
         }

@@ -207,21 +207,23 @@ impl Settling {
     /// settled early to stay within `MAX_WAITING`.
     ///
     /// `earlier_mask` gives a source's vector mask in the earlier streams (what a single pass
-    /// would have known of it when the later packets arrived), `later_mask` its mask in the
-    /// later stream (the requests it made while this stream's packets waited: the caller has
-    /// settled those whose window the later stream went past).
-    pub fn append(
+    /// would have known of it when the later packets arrived), `later_requests` the sources
+    /// that made application requests in the later stream (while this stream's packets waited:
+    /// the caller has settled those whose window the later stream went past).
+    pub fn append<S: std::hash::BuildHasher>(
         &mut self,
         later: &Settling,
         earlier_mask: impl Fn(&IpAddr) -> u32,
-        later_mask: impl Fn(&IpAddr) -> u32,
+        later_requests: &HashMap<IpAddr, VectorKind, S>,
     ) -> Vec<(Waiting, Settled)> {
         let offset = self.next_sequence;
         let mut requested = Vec::new();
-        for packet in &self.waiting {
-            if packet.application.is_none() && !self.requested.contains_key(&packet.src) {
-                if let Some(kind) = application_kind(later_mask(&packet.src)) {
-                    requested.push((packet.src, kind));
+        if !later_requests.is_empty() {
+            for packet in &self.waiting {
+                if packet.application.is_none() && !self.requested.contains_key(&packet.src) {
+                    if let Some(kind) = later_requests.get(&packet.src) {
+                        requested.push((packet.src, *kind));
+                    }
                 }
             }
         }
@@ -398,7 +400,7 @@ mod tests {
         let mut later = Settling::default();
         wait_syn(&mut later, "198.51.100.2", 10);
         later.validated("198.51.100.2".parse().unwrap());
-        assert!(earlier.append(&later, |_| 0, |_| 0).is_empty());
+        assert!(earlier.append(&later, |_| 0, &HashMap::new()).is_empty());
         let order: Vec<_> = earlier
             .waiting_sources()
             .map(|(address, _)| address)

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use handlebars::{
@@ -66,10 +67,24 @@ pub fn template_name(format: ReportFormat) -> &'static str {
 }
 
 /// The templates in use: file name (`report.md.hbs`, `partials/x.hbs`) to source text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct TemplateSet {
     sources: BTreeMap<String, String>,
+    /// Compiled registries by flavour and time zone: parsing the templates costs more than
+    /// rendering a report with them, and a batch run renders thousands.
+    compiled: Arc<Mutex<Vec<CompiledRegistry>>>,
 }
+
+type CompiledRegistry = (Flavour, String, Arc<Handlebars<'static>>);
+
+/// Two sets are equal when they hold the same templates (compiled or not).
+impl PartialEq for TemplateSet {
+    fn eq(&self, other: &TemplateSet) -> bool {
+        self.sources == other.sources
+    }
+}
+
+impl Eq for TemplateSet {}
 
 impl Default for TemplateSet {
     fn default() -> TemplateSet {
@@ -78,6 +93,7 @@ impl Default for TemplateSet {
                 .iter()
                 .map(|(name, text)| ((*name).to_string(), (*text).to_string()))
                 .collect(),
+            compiled: Arc::default(),
         }
     }
 }
@@ -149,6 +165,20 @@ impl TemplateSet {
         Ok(written)
     }
 
+    /// The registry of `registry`, compiled once per flavour and time zone.
+    fn compiled(&self, flavour: Flavour, timezone: &str) -> Result<Arc<Handlebars<'static>>> {
+        let mut compiled = self.compiled.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, _, registry)) = compiled
+            .iter()
+            .find(|(known, zone, _)| *known == flavour && zone == timezone)
+        {
+            return Ok(Arc::clone(registry));
+        }
+        let registry = Arc::new(self.registry(flavour, timezone)?);
+        compiled.push((flavour, timezone.to_string(), Arc::clone(&registry)));
+        Ok(registry)
+    }
+
     /// A strict registry holding this set's templates of one flavour and every partial.
     fn registry(&self, flavour: Flavour, timezone: &str) -> Result<Handlebars<'static>> {
         let mut registry = Handlebars::new();
@@ -196,7 +226,7 @@ pub fn render<T: Serialize>(
     context: &T,
 ) -> Result<String> {
     let name = template_name(format);
-    let registry = templates.registry(Flavour::of(name), timezone)?;
+    let registry = templates.compiled(Flavour::of(name), timezone)?;
     registry
         .render(name, context)
         .map_err(|error| anyhow!("{}", describe(&error, name)))
