@@ -32,6 +32,9 @@ use crate::capture::Frame;
 use crate::decode::{Decoded, Packet};
 use vectors::VectorKind;
 
+/// Keyed by attacker-chosen addresses: seeded per process (see `sources`).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Later fragments held back at most per capture (`Aggregate::held_back`): about 1 MiB. Past
 /// it (a flood of later fragments whose first fragments never came), they are counted at once
 /// and a capture boundary with first fragments before it is read again.
@@ -334,7 +337,7 @@ impl Aggregate {
         // Few later sources are validated or make requests; a flood leaves many packets
         // waiting, so the queue is scanned only when there are such sources, and probed in a
         // small map.
-        let deciding: HashMap<IpAddr, &SourceStats> = later_sources
+        let deciding: FastMap<IpAddr, &SourceStats> = later_sources
             .addresses()
             .iter()
             .zip(later_sources.stats())
@@ -423,7 +426,7 @@ impl Aggregate {
         // `self.sources` holds the earlier streams' sources until `merge_sorted` below.
         let sources = &self.sources;
         let earlier_mask = |address: &IpAddr| sources.get(address).map_or(0, |stats| stats.vectors);
-        let requesting: HashMap<IpAddr, VectorKind> = later_sources
+        let requesting: FastMap<IpAddr, VectorKind> = later_sources
             .addresses()
             .iter()
             .zip(later_sources.stats())

@@ -217,18 +217,12 @@ impl Settling {
         later_requests: &HashMap<IpAddr, VectorKind, S>,
     ) -> Vec<(Waiting, Settled)> {
         let offset = self.next_sequence;
-        let mut requested = Vec::new();
-        if !later_requests.is_empty() {
-            for packet in &self.waiting {
-                if packet.application.is_none() && !self.requested.contains_key(&packet.src) {
-                    if let Some(kind) = later_requests.get(&packet.src) {
-                        requested.push((packet.src, *kind));
-                    }
-                }
+        // Recorded for every requesting source, whether or not it has a packet waiting: the
+        // map is consulted only for waiting packets, and pruned with them.
+        if !self.waiting.is_empty() {
+            for (address, kind) in later_requests {
+                self.requested.entry(*address).or_insert((offset, *kind));
             }
-        }
-        for (address, kind) in requested {
-            self.requested.insert(address, (offset, kind));
         }
         let mut early = Vec::new();
         for packet in &later.waiting {
