@@ -148,6 +148,7 @@ impl Aggregate {
                 && self.sources.is_validated(&packet.dst);
             // `None` past the source cap: such a source keeps no record of its own.
             let mut source = self.sources.observe(packet);
+            let newly_validated = completes_handshake && source.is_some();
             if let Some(source) = source.as_deref_mut()
                 && completes_handshake
             {
@@ -200,6 +201,9 @@ impl Aggregate {
                     && counted_as.role() != vectors::Role::Reply;
                 self.timeline
                     .observe(timestamp_ns, packet.wire_len, packet.src, attack);
+            }
+            if newly_validated {
+                self.sources.note_validated(packet.src);
             }
         }
     }
@@ -295,7 +299,11 @@ impl Aggregate {
         .iter()
         .fold(0, |mask, kind| mask | kind.bit());
         let expecting = self.handshakes.expecting_count() > 0;
-        for (address, stats) in later_sources.addresses().iter().zip(later_sources.stats()) {
+        // Neither check can fire without outstanding handshakes or validated sources (an
+        // archive of floods has neither): the later sources are not walked then.
+        let walk = expecting || self.sources.validated_count() > 0;
+        let walked = walk.then(|| later_sources.addresses().iter().zip(later_sources.stats()));
+        for (address, stats) in walked.into_iter().flatten() {
             if expecting
                 && stats.vectors & acknowledging_kinds != 0
                 && self.handshakes.is_expecting(address)

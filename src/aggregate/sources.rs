@@ -4,8 +4,8 @@
 //! The map's hasher is seeded per process (foldhash): source addresses are chosen by the
 //! attacker, and a fixed hash would let a crafted capture degrade every insert to a scan.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::sketch::{HeavyHitters, SourceCardinality};
@@ -155,6 +155,10 @@ impl BeyondCap {
 #[derive(Debug, Clone)]
 pub struct SourceTable {
     by_address: HashMap<IpAddr, SourceStats, foldhash::fast::RandomState>,
+    /// The addresses of `by_address` whose record is `validated`: few (genuine clients, never
+    /// a flood's sources), so asking whether an address is validated, as every bare-flag packet
+    /// and every capture boundary of a batch run does, stays in cache.
+    validated: HashSet<IpAddr, foldhash::fast::RandomState>,
     /// Most distinct sources kept one by one; new sources past it go to `beyond_cap`.
     cap: usize,
     pub beyond_cap: Option<Box<BeyondCap>>,
@@ -170,6 +174,7 @@ impl SourceTable {
     pub fn with_cap(cap: usize) -> SourceTable {
         SourceTable {
             by_address: HashMap::default(),
+            validated: HashSet::default(),
             cap,
             beyond_cap: None,
         }
@@ -206,9 +211,25 @@ impl SourceTable {
 
     /// Whether `address` completed a TCP handshake so far.
     pub fn is_validated(&self, address: &IpAddr) -> bool {
-        self.by_address
-            .get(address)
+        self.validated.contains(address)
+    }
+
+    /// Records that `address`, a source kept one by one, completed a TCP handshake. (The
+    /// caller sets `SourceStats::validated` through the record `observe` gave it, and then
+    /// tells the table.)
+    pub fn note_validated(&mut self, address: IpAddr) {
+        if self
+            .by_address
+            .get(&address)
             .is_some_and(|stats| stats.validated)
+        {
+            self.validated.insert(address);
+        }
+    }
+
+    /// How many sources completed a TCP handshake.
+    pub fn validated_count(&self) -> usize {
+        self.validated.len()
     }
 
     /// Adds another table, keeping this one's cap: the other's sources that do not fit go to
@@ -244,8 +265,12 @@ impl SourceTable {
             Entry::Vacant(_) => {
                 self.beyond_cap
                     .get_or_insert_default()
-                    .record(address, stats.packets, stats.bytes)
+                    .record(address, stats.packets, stats.bytes);
+                return;
             }
+        }
+        if stats.validated {
+            self.validated.insert(address);
         }
     }
 
@@ -394,6 +419,39 @@ impl Eq for SourceTable {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn validated_addresses_are_known_after_observing_and_after_merging() {
+        let client: IpAddr = "198.51.100.7".parse().unwrap();
+        let other: IpAddr = "198.51.100.8".parse().unwrap();
+        let server: IpAddr = "203.0.113.1".parse().unwrap();
+        let mut table = SourceTable::default();
+        for source in [client, other] {
+            table.observe(&Packet::for_test(source, server, 6, 0));
+        }
+        // Only a record marked validated is: a note about another address changes nothing.
+        table.note_validated(other);
+        if let Some(stats) = table.get_mut(&client) {
+            stats.validated = true;
+        }
+        table.note_validated(client);
+        assert!(table.is_validated(&client));
+        assert!(!table.is_validated(&other));
+        assert_eq!(table.validated_count(), 1);
+
+        let mut merged = SourceTable::default();
+        merged.merge(&table);
+        let mut sorted = SourceTable::default();
+        sorted.merge_sorted(&table.clone().into_sorted(), None);
+        for copy in [merged, sorted] {
+            assert!(copy.is_validated(&client));
+            assert!(!copy.is_validated(&other));
+        }
+        // Past the cap a source keeps no record, validated or not.
+        let mut capped = SourceTable::with_cap(0);
+        capped.merge(&table);
+        assert_eq!(capped.validated_count(), 0);
+    }
 
     #[test]
     fn the_cap_sends_new_sources_to_the_sketches_and_merging_keeps_it() {
