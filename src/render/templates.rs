@@ -541,6 +541,25 @@ mod tests {
     }
 
     #[test]
+    fn compiled_templates_are_kept_per_time_zone() {
+        let mut set = TemplateSet::default();
+        set.sources
+            .insert("report.md.hbs".to_string(), "{{time at}}".to_string());
+        let context = serde_json::json!({"at": "2025-05-05T10:00:04Z"});
+        let utc = render(&set, ReportFormat::Md, "UTC", &context).unwrap();
+        let berlin = render(&set, ReportFormat::Md, "Europe/Berlin", &context).unwrap();
+        assert_eq!(utc, "2025-05-05 10:00:04 UTC");
+        assert_eq!(berlin, "2025-05-05 12:00:04 CEST");
+        // The second rendering in each zone uses the kept registry, with the same result.
+        assert_eq!(
+            render(&set, ReportFormat::Md, "UTC", &context).unwrap(),
+            utc
+        );
+        let compiled = set.compiled.lock().unwrap();
+        assert_eq!(compiled.len(), 2);
+    }
+
+    #[test]
     fn a_missing_field_names_the_template_and_line() {
         let mut set = TemplateSet::default();
         set.sources.insert(
