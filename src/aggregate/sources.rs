@@ -152,12 +152,23 @@ impl BeyondCap {
     }
 }
 
+/// Every source's counters, kept one by one up to a cap.
+///
+/// The counters sit in one vector in order of first sight; two small hash maps give each
+/// address its position (IPv4 keyed by the address as an integer, IPv6 likewise). With every
+/// packet of a flood from a new address, a map of 8-byte entries grows and rehashes far faster
+/// than one holding the ~90-byte entries themselves, touches a tenth of the memory (fewer page
+/// faults), and new counters are written one after the other instead of at random. About 80
+/// bytes per IPv4 source in all (64 of counters, the rest the map at its load factor).
 #[derive(Debug, Clone)]
 pub struct SourceTable {
-    by_address: HashMap<IpAddr, SourceStats, foldhash::fast::RandomState>,
-    /// The addresses of `by_address` whose record is `validated`: few (genuine clients, never
-    /// a flood's sources), so asking whether an address is validated, as every bare-flag packet
-    /// and every capture boundary of a batch run does, stays in cache.
+    ipv4: HashMap<u32, u32, foldhash::fast::RandomState>,
+    ipv6: HashMap<u128, u32, foldhash::fast::RandomState>,
+    /// Indexed by the positions the maps hold.
+    stats: Vec<SourceStats>,
+    /// The addresses whose record is `validated`: few (genuine clients, never a flood's
+    /// sources), so asking whether an address is validated, as every bare-flag packet and
+    /// every capture boundary of a batch run does, stays in cache.
     validated: HashSet<IpAddr, foldhash::fast::RandomState>,
     /// Most distinct sources kept one by one; new sources past it go to `beyond_cap`.
     cap: usize,
@@ -170,33 +181,66 @@ impl Default for SourceTable {
     }
 }
 
+/// Positions are `u32`: more sources than that would not fit in memory in the first place.
+const MOST_POSITIONS: usize = u32::MAX as usize;
+
 impl SourceTable {
     pub fn with_cap(cap: usize) -> SourceTable {
         SourceTable {
-            by_address: HashMap::default(),
+            ipv4: HashMap::default(),
+            ipv6: HashMap::default(),
+            stats: Vec::new(),
             validated: HashSet::default(),
-            cap,
+            cap: cap.min(MOST_POSITIONS),
             beyond_cap: None,
         }
+    }
+
+    /// The position of `address`'s record, made (with zero counters) if there is room, and
+    /// whether it was just made.
+    fn position_or_insert(&mut self, address: IpAddr) -> Option<(usize, bool)> {
+        let next = self.stats.len();
+        let room = next < self.cap;
+        let position = match address {
+            IpAddr::V4(v4) => match self.ipv4.entry(u32::from(v4)) {
+                Entry::Occupied(entry) => *entry.get(),
+                Entry::Vacant(entry) if room => *entry.insert(next as u32),
+                Entry::Vacant(_) => return None,
+            },
+            IpAddr::V6(v6) => match self.ipv6.entry(u128::from(v6)) {
+                Entry::Occupied(entry) => *entry.get(),
+                Entry::Vacant(entry) if room => *entry.insert(next as u32),
+                Entry::Vacant(_) => return None,
+            },
+        } as usize;
+        let inserted = position == next;
+        if inserted {
+            self.stats.push(SourceStats::default());
+        }
+        Some((position, inserted))
+    }
+
+    fn position(&self, address: &IpAddr) -> Option<usize> {
+        let position = match address {
+            IpAddr::V4(v4) => self.ipv4.get(&u32::from(*v4)),
+            IpAddr::V6(v6) => self.ipv6.get(&u128::from(*v6)),
+        };
+        position.map(|&position| position as usize)
     }
 
     /// Counts `packet` for its source and gives the source's record, for the caller to add
     /// the vector the packet was counted under (`SourceStats::vectors`); `None` for a new
     /// source once the table holds `cap` sources (counted in `beyond_cap` instead).
     pub fn observe(&mut self, packet: &Packet) -> Option<&mut SourceStats> {
-        let kept = self.by_address.len();
-        let stats = match self.by_address.entry(packet.src) {
-            Entry::Occupied(entry) => entry.into_mut(),
-            Entry::Vacant(entry) if kept < self.cap => entry.insert(SourceStats::default()),
-            Entry::Vacant(_) => {
-                self.beyond_cap.get_or_insert_default().record(
-                    packet.src,
-                    1,
-                    u64::from(packet.wire_len),
-                );
-                return None;
-            }
+        let Some((position, _)) = self.position_or_insert(packet.src) else {
+            self.beyond_cap.get_or_insert_default().record(
+                packet.src,
+                1,
+                u64::from(packet.wire_len),
+            );
+            return None;
         };
+        let stats = self.stats.get_mut(position)?;
         match stats.first_destination {
             None => stats.first_destination = Some(packet.dst),
             Some(first) if first != packet.dst => stats.other_destinations = true,
@@ -218,11 +262,7 @@ impl SourceTable {
     /// caller sets `SourceStats::validated` through the record `observe` gave it, and then
     /// tells the table.)
     pub fn note_validated(&mut self, address: IpAddr) {
-        if self
-            .by_address
-            .get(&address)
-            .is_some_and(|stats| stats.validated)
-        {
+        if self.get(&address).is_some_and(|stats| stats.validated) {
             self.validated.insert(address);
         }
     }
@@ -235,8 +275,8 @@ impl SourceTable {
     /// Adds another table, keeping this one's cap: the other's sources that do not fit go to
     /// `beyond_cap` with their totals.
     pub fn merge(&mut self, other: &SourceTable) {
-        for (address, stats) in &other.by_address {
-            self.merge_source(*address, stats);
+        for (address, stats) in other.iter() {
+            self.merge_source(address, stats);
         }
         if let Some(theirs) = &other.beyond_cap {
             self.beyond_cap.get_or_insert_default().merge(theirs);
@@ -256,85 +296,89 @@ impl SourceTable {
     }
 
     fn merge_source(&mut self, address: IpAddr, stats: &SourceStats) {
-        let kept = self.by_address.len();
-        match self.by_address.entry(address) {
-            Entry::Occupied(mut entry) => entry.get_mut().merge(stats),
-            Entry::Vacant(entry) if kept < self.cap => {
-                entry.insert(*stats);
-            }
-            Entry::Vacant(_) => {
-                self.beyond_cap
-                    .get_or_insert_default()
-                    .record(address, stats.packets, stats.bytes);
-                return;
-            }
+        let Some((position, inserted)) = self.position_or_insert(address) else {
+            self.beyond_cap
+                .get_or_insert_default()
+                .record(address, stats.packets, stats.bytes);
+            return;
+        };
+        let Some(mine) = self.stats.get_mut(position) else {
+            return;
+        };
+        if inserted {
+            *mine = *stats;
+        } else {
+            mine.merge(stats);
         }
-        if stats.validated {
+        if mine.validated {
             self.validated.insert(address);
         }
     }
 
     pub fn len(&self) -> usize {
-        self.by_address.len()
+        self.stats.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_address.is_empty()
+        self.stats.is_empty()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&IpAddr, &SourceStats)> {
-        self.by_address.iter()
+    /// Every source and its record, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (IpAddr, &SourceStats)> {
+        let ipv4 = self
+            .ipv4
+            .iter()
+            .map(|(&v4, &position)| (IpAddr::V4(Ipv4Addr::from(v4)), position));
+        let ipv6 = self
+            .ipv6
+            .iter()
+            .map(|(&v6, &position)| (IpAddr::V6(Ipv6Addr::from(v6)), position));
+        ipv4.chain(ipv6).filter_map(|(address, position)| {
+            self.stats
+                .get(position as usize)
+                .map(|stats| (address, stats))
+        })
     }
 
     pub fn get(&self, address: &IpAddr) -> Option<&SourceStats> {
-        self.by_address.get(address)
+        self.stats.get(self.position(address)?)
     }
 
     /// The record of a source kept one by one, to add a vector bit found out later.
     pub fn get_mut(&mut self, address: &IpAddr) -> Option<&mut SourceStats> {
-        self.by_address.get_mut(address)
+        let position = self.position(address)?;
+        self.stats.get_mut(position)
     }
 }
 
 impl SourceTable {
-    /// Ends ingest: the sources sorted by address, the hash map freed.
+    /// Ends ingest: the sources sorted by address, the maps freed.
     ///
-    /// Sorts compact keys (the address as an integer, with the entry's position) instead of
-    /// the entries themselves: moving ~90-byte entries around made this sort take longer than
-    /// the enrichment of every source. IPv4 sorts before IPv6 and each by its integer value,
-    /// which is `IpAddr`'s own order; the keys are distinct, so the unstable sort is exact.
+    /// Sorts compact keys (the address as an integer, with the record's position) and then
+    /// gathers the records in that order. IPv4 sorts before IPv6 and each by its integer
+    /// value, which is `IpAddr`'s own order; the keys are distinct, so the unstable sort is
+    /// exact.
     pub fn into_sorted(self) -> SourceList {
-        let mut unsorted = Vec::with_capacity(self.by_address.len());
         // An IPv4 key packs the address above the position, so it sorts as one integer.
-        let mut ipv4: Vec<u64> = Vec::new();
-        let mut ipv6: Vec<(u128, u32)> = Vec::new();
-        for (address, stats) in self.by_address {
-            // More than 2^32 sources would not fit in memory as entries in the first place.
-            let Ok(position) = u32::try_from(unsorted.len()) else {
-                break;
-            };
-            match address {
-                IpAddr::V4(v4) => ipv4.push(u64::from(u32::from(v4)) << 32 | u64::from(position)),
-                IpAddr::V6(v6) => ipv6.push((u128::from(v6), position)),
-            }
-            unsorted.push(stats);
-        }
+        let mut ipv4: Vec<u64> = self
+            .ipv4
+            .into_iter()
+            .map(|(v4, position)| u64::from(v4) << 32 | u64::from(position))
+            .collect();
+        let mut ipv6: Vec<(u128, u32)> = self.ipv6.into_iter().collect();
         ipv4.sort_unstable();
         ipv6.sort_unstable();
         let order = ipv4
             .iter()
-            .map(|&key| {
-                let address = Ipv4Addr::from((key >> 32) as u32);
-                (IpAddr::V4(address), key as u32)
-            })
+            .map(|&key| (IpAddr::V4(Ipv4Addr::from((key >> 32) as u32)), key as u32))
             .chain(
                 ipv6.iter()
                     .map(|&(v6, position)| (IpAddr::V6(Ipv6Addr::from(v6)), position)),
             );
-        let mut addresses = Vec::with_capacity(unsorted.len());
-        let mut stats = Vec::with_capacity(unsorted.len());
+        let mut addresses = Vec::with_capacity(self.stats.len());
+        let mut stats = Vec::with_capacity(self.stats.len());
         for (address, position) in order {
-            if let Some(entry) = unsorted.get(position as usize) {
+            if let Some(entry) = self.stats.get(position as usize) {
                 addresses.push(address);
                 stats.push(*entry);
             }
@@ -407,9 +451,13 @@ impl SourceList {
 }
 
 impl PartialEq for SourceTable {
-    /// The exact part only: sketches compare by their estimates, not their bytes.
+    /// The exact part only, whatever order the sources were first seen in: sketches compare
+    /// by their estimates, not their bytes.
     fn eq(&self, other: &Self) -> bool {
-        self.by_address == other.by_address
+        self.len() == other.len()
+            && self
+                .iter()
+                .all(|(address, stats)| other.get(&address) == Some(stats))
             && self.beyond_cap.is_some() == other.beyond_cap.is_some()
     }
 }
@@ -496,11 +544,8 @@ mod tests {
     fn sorted_list_orders_addresses_and_keeps_their_stats() {
         let mut table = SourceTable::default();
         for (address, packets) in [("10.0.0.9", 3), ("10.0.0.1", 1), ("::1", 2)] {
-            let stats = table
-                .by_address
-                .entry(address.parse().unwrap())
-                .or_default();
-            stats.packets = packets;
+            let (position, _) = table.position_or_insert(address.parse().unwrap()).unwrap();
+            table.stats[position].packets = packets;
         }
         let list = table.into_sorted();
         let order: Vec<String> = list.addresses().iter().map(ToString::to_string).collect();
