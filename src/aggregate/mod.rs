@@ -216,6 +216,13 @@ impl Aggregate {
         }
     }
 
+    /// Keeps the packets waiting to be classified indexed by source, for an aggregate that
+    /// others are appended to: `boundary_conflict` then asks about a later stream's few deciding
+    /// sources instead of walking every waiting packet.
+    pub fn keep_waiting_index(&mut self) {
+        self.settling.keep_index();
+    }
+
     /// Whether every packet observed is counted (`finish` was called after the last one).
     pub fn is_finished(&self) -> bool {
         self.settling.is_empty()
@@ -345,32 +352,22 @@ impl Aggregate {
         // Few later sources are validated or make requests; a flood leaves many packets
         // waiting, so the queue is scanned only when there are such sources, and probed in a
         // small map.
-        let deciding: FastMap<IpAddr, &SourceStats> = later_sources
-            .addresses()
-            .iter()
-            .zip(later_sources.stats())
-            .filter(|(_, stats)| {
-                stats.validated || vectors::application_kind(stats.vectors).is_some()
-            })
-            .map(|(address, stats)| (*address, stats))
-            .collect();
-        let waiting = if deciding.is_empty() {
-            None
-        } else {
-            Some(self.settling.waiting_sources())
-        };
-        for (address, provisional) in waiting.into_iter().flatten() {
-            let Some(stats) = deciding.get(&address) else {
-                continue;
-            };
-            let settles_otherwise = match provisional {
-                settling::Provisional::Syn => stats.validated,
-                settling::Provisional::SessionBeforeRequest => {
-                    vectors::application_kind(stats.vectors).is_some()
+        // Few later sources are validated or make requests, and those are looked up among the
+        // waiting packets' sources (kept indexed in a batch run's merged aggregate), in address
+        // order: the conflict named is the lowest address, whichever way the index came.
+        let waiting = self.settling.waiting_by_source();
+        if !waiting.is_empty() {
+            for (address, stats) in later_sources.addresses().iter().zip(later_sources.stats()) {
+                let requests = vectors::application_kind(stats.vectors).is_some();
+                if !stats.validated && !requests {
+                    continue;
                 }
-            };
-            if settles_otherwise {
-                return Some(BoundaryConflict::HandshakeSpans(address));
+                let settles_otherwise = waiting.get(address).is_some_and(|kinds| {
+                    (kinds.syns > 0 && stats.validated) || (kinds.sessions > 0 && requests)
+                });
+                if settles_otherwise {
+                    return Some(BoundaryConflict::HandshakeSpans(*address));
+                }
             }
         }
         if later.held_back_overflowed && self.vectors.remembers_fragments() {

@@ -21,6 +21,7 @@
 //! packets a second) the wait shortens (to 0.5 s at a million packets a second), still longer
 //! than most handshakes take.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
@@ -107,6 +108,34 @@ pub struct Settling {
     /// Map sizes after the last pruning: the next prune waits until they double, so pruning
     /// costs amortised O(1) per change.
     pruned_at: usize,
+    /// Kept only for a stream that others are appended to (`keep_index`): the packets
+    /// waiting per source. A check at each boundary (`Aggregate::boundary_conflict`) asks it
+    /// about the later stream's few deciding sources instead of walking the whole queue, which
+    /// under a flood holds up to `MAX_WAITING` packets at every boundary. Not kept in a single
+    /// pass, where it would cost two map updates per waiting packet.
+    index: Option<WaitingIndex>,
+}
+
+/// How many packets of each source wait, by provisional kind.
+pub type WaitingIndex = FastMap<IpAddr, WaitingKinds>;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WaitingKinds {
+    pub syns: u32,
+    pub sessions: u32,
+}
+
+impl WaitingKinds {
+    fn count(&mut self, provisional: Provisional) -> &mut u32 {
+        match provisional {
+            Provisional::Syn => &mut self.syns,
+            Provisional::SessionBeforeRequest => &mut self.sessions,
+        }
+    }
+}
+
+fn index_add(index: &mut WaitingIndex, source: IpAddr, provisional: Provisional) {
+    *index.entry(source).or_default().count(provisional) += 1;
 }
 
 impl Settling {
@@ -163,6 +192,9 @@ impl Settling {
             provisional,
             application,
         });
+        if let Some(index) = self.index.as_mut() {
+            index_add(index, packet.src, provisional);
+        }
         early
     }
 
@@ -193,6 +225,16 @@ impl Settling {
     /// Settles the oldest packet, whatever its age (at the end of the input).
     pub fn settle_oldest(&mut self) -> Option<(Waiting, Settled)> {
         let oldest = self.waiting.pop_front()?;
+        if let Some(index) = self.index.as_mut()
+            && let std::collections::hash_map::Entry::Occupied(mut entry) = index.entry(oldest.src)
+        {
+            let kinds = entry.get_mut();
+            let count = kinds.count(oldest.provisional);
+            *count = count.saturating_sub(1);
+            if *kinds == WaitingKinds::default() {
+                entry.remove();
+            }
+        }
         let settled = self.classify(&oldest);
         self.prune();
         Some((oldest, settled))
@@ -235,6 +277,9 @@ impl Settling {
                 application: application_kind(earlier_mask(&packet.src) | on_arrival),
                 ..*packet
             });
+            if let Some(index) = self.index.as_mut() {
+                index_add(index, packet.src, packet.provisional);
+            }
         }
         for (address, sequence) in &later.validated {
             self.validated
@@ -248,11 +293,27 @@ impl Settling {
         early
     }
 
-    /// The source and provisional kind of every waiting packet, oldest first.
-    pub fn waiting_sources(&self) -> impl Iterator<Item = (IpAddr, Provisional)> + '_ {
-        self.waiting
-            .iter()
-            .map(|packet| (packet.src, packet.provisional))
+    /// Keeps the per-source index of waiting packets from now on (see `index`).
+    pub fn keep_index(&mut self) {
+        if self.index.is_none() {
+            self.index = Some(self.build_index());
+        }
+    }
+
+    /// The waiting packets per source: the kept index, or one built now by walking the queue.
+    pub fn waiting_by_source(&self) -> Cow<'_, WaitingIndex> {
+        match &self.index {
+            Some(index) => Cow::Borrowed(index),
+            None => Cow::Owned(self.build_index()),
+        }
+    }
+
+    fn build_index(&self) -> WaitingIndex {
+        let mut index = WaitingIndex::default();
+        for packet in &self.waiting {
+            index_add(&mut index, packet.src, packet.provisional);
+        }
+        index
     }
 
     fn classify(&self, packet: &Waiting) -> Settled {
@@ -388,6 +449,44 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_index_follows_waiting_appending_and_settling() {
+        let mut merged = Settling::default();
+        wait_syn(&mut merged, "198.51.100.1", 0);
+        merged.keep_index();
+        wait_syn(&mut merged, "198.51.100.1", 5);
+        wait_syn(&mut merged, "198.51.100.2", 6);
+        let mut later = Settling::default();
+        wait_syn(&mut later, "198.51.100.2", 10);
+        wait_syn(&mut later, "198.51.100.3", 11);
+        merged.append(&later, |_| 0, &HashMap::new());
+        let rebuilt = |settling: &Settling| settling.build_index();
+        let kept = |settling: &Settling| settling.waiting_by_source().into_owned();
+        assert_eq!(kept(&merged), rebuilt(&merged));
+        let syns = |settling: &Settling, address: &str| {
+            kept(settling)
+                .get(&address.parse().unwrap())
+                .map(|kinds| kinds.syns)
+        };
+        assert_eq!(
+            (
+                syns(&merged, "198.51.100.1"),
+                syns(&merged, "198.51.100.2"),
+                syns(&merged, "198.51.100.3")
+            ),
+            (Some(2), Some(2), Some(1))
+        );
+        for _ in 0..3 {
+            merged.settle_oldest();
+            assert_eq!(kept(&merged), rebuilt(&merged));
+        }
+        // Settled sources leave the index; the last two packets still wait.
+        assert_eq!(syns(&merged, "198.51.100.1"), None);
+        assert_eq!(kept(&merged).len(), 2);
+        while merged.settle_oldest().is_some() {}
+        assert!(kept(&merged).is_empty());
+    }
+
+    #[test]
     fn appended_packets_wait_after_the_earlier_ones_with_their_own_streams_knowledge() {
         let mut earlier = Settling::default();
         wait_syn(&mut earlier, "198.51.100.1", 0);
@@ -395,10 +494,7 @@ mod tests {
         wait_syn(&mut later, "198.51.100.2", 10);
         later.validated("198.51.100.2".parse().unwrap());
         assert!(earlier.append(&later, |_| 0, &HashMap::new()).is_empty());
-        let order: Vec<_> = earlier
-            .waiting_sources()
-            .map(|(address, _)| address)
-            .collect();
+        let order: Vec<_> = earlier.waiting.iter().map(|packet| packet.src).collect();
         assert_eq!(
             order,
             [

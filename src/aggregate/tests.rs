@@ -187,14 +187,26 @@ fn appending_is_exact_whenever_no_boundary_conflict_is_found() {
             &specs[second_cut..],
         ];
         let mut appended = Aggregate::default();
+        // As a batch run's merged aggregate: the same checks through the kept index.
+        let mut indexed = Aggregate::default();
+        indexed.keep_waiting_index();
         let mut consumed = 0;
         let mut all_exact = true;
         for part in parts {
             let alone = read_alone(part);
             held_back += alone.held_back.len();
-            match appended.boundary_conflict(&alone.aggregate, &alone.sources) {
-                None => alone.append_to(&mut appended),
+            let conflict = appended.boundary_conflict(&alone.aggregate, &alone.sources);
+            assert_eq!(
+                indexed.boundary_conflict(&alone.aggregate, &alone.sources),
+                conflict
+            );
+            match conflict {
+                None => {
+                    alone.append_to(&mut appended);
+                    alone.append_to(&mut indexed);
+                }
                 Some(_) => {
+                    observe_all(&mut indexed, part);
                     conflicts += 1;
                     let mut naive = appended.clone();
                     alone.append_to(&mut naive);

@@ -506,8 +506,11 @@ struct Merged {
 
 impl Merged {
     fn new(source_cap: usize) -> Merged {
+        let mut aggregate = Aggregate::with_source_cap(source_cap);
+        // Every capture appended is checked against the packets waiting here.
+        aggregate.keep_waiting_index();
         Merged {
-            aggregate: Aggregate::with_source_cap(source_cap),
+            aggregate,
             captures: Vec::new(),
         }
     }
