@@ -6,11 +6,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use anyhow::{Context, Result};
 
 use super::address_space::AddressSpace;
+use super::asn_category::{self, AsnCategory};
 use super::geoip::{Database, DatabaseSource, GeoInfo, Role};
 
 /// Where `geoipupdate` puts databases on common systems (its GeoIP.conf `DatabaseDirectory`
@@ -63,7 +64,17 @@ pub struct GeoDatabases {
     pub notes: Vec<String>,
     /// Measured on first use, see `address_space`.
     address_space: OnceLock<AddressSpace>,
+    /// Categories given so far, by ASN and organisation name: a batch run enriches every
+    /// capture on its own and would otherwise match the same networks' names against every
+    /// rule once per capture. Shared by the threads that enrich.
+    categories: Mutex<HashMap<u32, Vec<NamedCategory>>>,
 }
+
+/// An organisation name (if the database gave one) and the category it was given.
+type NamedCategory = (Option<Box<str>>, AsnCategory);
+
+/// Organisation names whose category is kept per ASN (see `GeoDatabases::category`).
+const NAMES_KEPT_PER_ASN: usize = 4;
 
 impl GeoDatabases {
     pub fn resolve(options: &DatabaseOptions) -> Result<GeoDatabases> {
@@ -72,6 +83,7 @@ impl GeoDatabases {
             by_role: BTreeMap::new(),
             notes: Vec::new(),
             address_space: OnceLock::new(),
+            categories: Mutex::default(),
         };
         for path in &options.explicit {
             let database = Database::open_file(path)
@@ -157,6 +169,31 @@ impl GeoDatabases {
 
     /// A lookup session: keeps each database's decoded records while many addresses are
     /// looked up.
+    /// The category of network `asn` named `organization` (`asn_category::categorize`),
+    /// worked out once per process.
+    pub fn category(&self, asn: u32, organization: Option<&str>) -> AsnCategory {
+        let mut categories = self
+            .categories
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let known = categories.entry(asn).or_default();
+        // One name per ASN in any sane database; a list keeps the answer exact for one that
+        // names an ASN differently in different records.
+        if let Some((_, category)) = known
+            .iter()
+            .find(|(name, _)| name.as_deref() == organization)
+        {
+            return *category;
+        }
+        let category = asn_category::categorize(asn, organization);
+        // A hostile database could give one ASN any number of names: past a few, they are
+        // categorised each time rather than searched for in an ever longer list.
+        if known.len() < NAMES_KEPT_PER_ASN {
+            known.push((organization.map(Box::from), category));
+        }
+        category
+    }
+
     pub fn session(&self) -> LookupSession<'_> {
         LookupSession {
             databases: self,
@@ -171,6 +208,10 @@ pub struct LookupSession<'db> {
 }
 
 impl<'db> LookupSession<'db> {
+    pub fn category(&self, asn: u32, organization: Option<&str>) -> AsnCategory {
+        self.databases.category(asn, organization)
+    }
+
     /// Asks each database about `ip` and keeps, from each, only the fields of the roles it was
     /// chosen for. Decoding errors leave the fields unknown and are returned for counting.
     pub fn lookup(&mut self, ip: IpAddr) -> (GeoInfo<'db>, usize) {
@@ -225,4 +266,52 @@ fn mmdb_files_in(directory: &Path) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn embedded() -> GeoDatabases {
+        GeoDatabases::resolve(&DatabaseOptions {
+            explicit: Vec::new(),
+            search_directories: Vec::new(),
+            use_embedded: true,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn kept_categories_are_those_of_the_rules_per_name() {
+        let databases = embedded();
+        let names = [
+            (16509, Some("AMAZON-02")),
+            (64500, Some("Example Webhosting24 GmbH")),
+            (64500, Some("Example Broadband Telecom")),
+            (64501, None),
+        ];
+        // Asked twice: the second answer comes from what was kept, and must not differ.
+        for _ in 0..2 {
+            for (asn, name) in names {
+                assert_eq!(
+                    databases.category(asn, name),
+                    asn_category::categorize(asn, name),
+                    "{asn} {name:?}"
+                );
+            }
+        }
+        // Two names of one ASN keep a category each.
+        assert_ne!(
+            databases.category(64500, Some("Example Webhosting24 GmbH")),
+            databases.category(64500, Some("Example Broadband Telecom"))
+        );
+        // Past the names kept, the answer is still the rules'.
+        for n in 0..3 * NAMES_KEPT_PER_ASN {
+            let name = format!("Cloud Hosting {n}");
+            assert_eq!(
+                databases.category(64502, Some(&name)),
+                asn_category::categorize(64502, Some(&name))
+            );
+        }
+    }
 }

@@ -91,7 +91,7 @@ impl Enrichment {
         if let Some(asn) = geo.asn {
             self.asns.entry(asn).or_insert_with(|| AsnDetails {
                 org: geo.as_org.map(str::to_string),
-                category: asn_category::categorize(asn, geo.as_org),
+                category: session.category(asn, geo.as_org),
             });
         }
         SourceOrigin {
