@@ -3,12 +3,11 @@
 
 use anyhow::{Context, Result};
 
-use crate::aggregate::Aggregate;
+use crate::aggregate::{self, Aggregate};
 use crate::batch;
 use crate::capture::{self, CaptureSummary, InputSource};
 use crate::cli::{Cli, Command, GeoipCommand, ReportArgs, TemplatesCommand};
 use crate::config::{self, Config, OutputPlan};
-use crate::decode;
 use crate::enrich::{self, GeoDatabases};
 use crate::evidence;
 use crate::output;
@@ -138,15 +137,12 @@ fn write_reports(config: &Config, report: &Report) -> Result<()> {
 /// are still read. `config` gives the source cap and the read limits.
 pub fn analyse(inputs: &[InputSource], databases: &GeoDatabases, config: &Config) -> Traffic {
     let mut aggregate = Aggregate::with_source_cap(config.source_cap);
-    let captures = inputs
-        .iter()
-        .map(|source| {
-            capture::read_capture_with(source, &config.read_limits, |frame| {
-                let decoded = decode::decode(frame);
-                aggregate.observe(frame, &decoded);
-            })
-        })
-        .collect();
+    let captures = aggregate::observe_alongside(&mut aggregate, |observe| {
+        inputs
+            .iter()
+            .map(|source| capture::read_capture_with(source, &config.read_limits, &mut *observe))
+            .collect()
+    });
     aggregate.finish();
     let beyond_cap = aggregate.sources.beyond_cap.take();
     let sources = std::mem::take(&mut aggregate.sources).into_sorted();

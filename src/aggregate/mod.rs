@@ -13,6 +13,7 @@
 //! says no, `append` gives exactly the single pass's aggregate (below the caps), and when it
 //! says yes, the batch run reads that capture again into the aggregate itself.
 
+mod alongside;
 mod handshakes;
 mod settling;
 pub mod sketch;
@@ -21,6 +22,7 @@ pub mod timeline;
 mod totals;
 pub mod vectors;
 
+pub use alongside::observe_alongside;
 pub use handshakes::HandshakeTracker;
 pub use sources::{BeyondCap, DEFAULT_SOURCE_CAP, SourceList, SourceStats, SourceTable, TtlSet};
 pub use totals::Totals;

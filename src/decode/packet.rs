@@ -48,6 +48,29 @@ impl Packet<'_> {
     pub fn is_ipv4(&self) -> bool {
         self.src.is_ipv4()
     }
+
+    /// The packet without its payload prefix, which the caller keeps elsewhere: a record that
+    /// no longer borrows the capture buffer, to hand to another thread.
+    pub fn without_payload(&self) -> Packet<'static> {
+        Packet {
+            timestamp_ns: self.timestamp_ns,
+            wire_len: self.wire_len,
+            captured_len: self.captured_len,
+            src: self.src,
+            dst: self.dst,
+            ttl: self.ttl,
+            ip_id: self.ip_id,
+            protocol: self.protocol,
+            fragment: self.fragment,
+            src_port: self.src_port,
+            dst_port: self.dst_port,
+            tcp: self.tcp,
+            icmp: self.icmp,
+            payload_len: self.payload_len,
+            payload: &[],
+            tunnel: self.tunnel,
+        }
+    }
 }
 
 #[cfg(test)]
