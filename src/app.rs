@@ -65,9 +65,13 @@ fn run_report(args: &ReportArgs, command_line: Vec<String>) -> Result<Outcome> {
         .verify
         .then(|| evidence::hash_before_analysis(&evidence, &config.expected_hashes))
         .transpose()?;
-    let attack = analyse(&config.inputs, &databases, &config);
-    let baseline =
-        (!config.baseline.is_empty()).then(|| analyse(&config.baseline, &databases, &config));
+    let (attack, baseline) = std::thread::scope(|scope| {
+        enrich::measure_address_space_alongside(scope, &databases);
+        let attack = analyse(&config.inputs, &databases, &config);
+        let baseline =
+            (!config.baseline.is_empty()).then(|| analyse(&config.baseline, &databases, &config));
+        (attack, baseline)
+    });
     let captures = attack
         .captures
         .iter()

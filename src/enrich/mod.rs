@@ -105,6 +105,22 @@ impl Enrichment {
     }
 }
 
+/// Measures `databases`' address space (`GeoDatabases::address_space`, a walk of the whole
+/// country database) on a thread of `scope` while the caller goes on, typically reading the
+/// captures, so that the report finds it ready. Without a thread it is measured when first
+/// needed, as before.
+pub fn measure_address_space_alongside<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    databases: &'scope GeoDatabases,
+) {
+    let _ = std::thread::Builder::new()
+        .name("address-space".into())
+        .stack_size(DECODER_STACK_BYTES)
+        .spawn_scoped(scope, move || {
+            databases.address_space();
+        });
+}
+
 /// Below this many sources a second thread costs more than it saves.
 const MIN_SOURCES_TO_SPLIT: usize = 1 << 16;
 
