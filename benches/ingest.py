@@ -11,8 +11,9 @@ mixed traffic from a fixed population of 50,000 sources, the usual shape of a re
 
 "whence ingest+decode" is the capture and decode stages alone (examples/ingest.rs: reading,
 SHA-256, framing, header decoding, packet totals); "whence report" is the whole report
-(per-source statistics, GeoIP enrichment of every unique source, JSON). whence reads one input
-on one thread and hashes it on a second. Peer tools that are not installed are listed as
+(per-source statistics, GeoIP enrichment of every unique source, JSON). Ingest alone reads and
+decodes on one thread and hashes on a second; the report also aggregates on a third, beside the
+reading (src/aggregate/alongside.rs), and enriches on two. Peer tools that are not installed are listed as
 missing (apt-get install tcpdump tshark).
 """
 

@@ -206,7 +206,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub top: usize,
 
-    /// Most distinct source addresses counted one by one (about 150 bytes each). Past it, new
+    /// Most distinct source addresses counted one by one (about 180 bytes each). Past it, new
     /// sources are counted by sketches: a HyperLogLog estimate of how many (about 0.8 % error)
     /// and a summary of the busiest, and the report says `sources.exact: false`.
     #[arg(long, value_name = "N", default_value_t = crate::aggregate::DEFAULT_SOURCE_CAP)]
