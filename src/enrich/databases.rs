@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 
 use super::address_space::AddressSpace;
 use super::asn_category::{self, AsnCategory};
-use super::geoip::{Database, DatabaseSource, GeoInfo, Role};
+use super::geoip::{Database, DatabaseSource, GeoInfo, NetworkRange, Role};
 
 /// Where `geoipupdate` puts databases on common systems (its GeoIP.conf `DatabaseDirectory`
 /// defaults on Debian/Ubuntu, Fedora and Homebrew/FreeBSD respectively).
@@ -167,8 +167,6 @@ impl GeoDatabases {
             .filter_map(|(role, &index)| Some((*role, self.databases.get(index)?)))
     }
 
-    /// A lookup session: keeps each database's decoded records while many addresses are
-    /// looked up.
     /// The category of network `asn` named `organization` (`asn_category::categorize`),
     /// worked out once per process.
     pub fn category(&self, asn: u32, organization: Option<&str>) -> AsnCategory {
@@ -194,10 +192,13 @@ impl GeoDatabases {
         category
     }
 
+    /// A lookup session: keeps each database's decoded records while many addresses are
+    /// looked up.
     pub fn session(&self) -> LookupSession<'_> {
         LookupSession {
             databases: self,
             caches: self.databases.iter().map(|_| HashMap::default()).collect(),
+            last_networks: vec![None; self.databases.len()],
         }
     }
 }
@@ -205,6 +206,10 @@ impl GeoDatabases {
 pub struct LookupSession<'db> {
     databases: &'db GeoDatabases,
     caches: Vec<HashMap<usize, GeoInfo<'db>, foldhash::fast::RandomState>>,
+    /// Per database, the network of the last answer and the answer. Sources are looked up in
+    /// address order, and a flood's millions of addresses fall many to a network: a lookup
+    /// in the same network as the one before it needs no walk of the search tree.
+    last_networks: Vec<Option<(NetworkRange, GeoInfo<'db>)>>,
 }
 
 impl<'db> LookupSession<'db> {
@@ -218,16 +223,24 @@ impl<'db> LookupSession<'db> {
         let mut info = GeoInfo::default();
         let mut errors = 0;
         let by_role = &self.databases.by_role;
-        for (index, (database, cache)) in self
+        for (index, ((database, cache), last_network)) in self
             .databases
             .databases
             .iter()
             .zip(&mut self.caches)
+            .zip(&mut self.last_networks)
             .enumerate()
         {
-            let Ok(answer) = database.lookup(ip, cache) else {
-                errors += 1;
-                continue;
+            let answer = match last_network {
+                Some((network, answer)) if network.contains(ip) => *answer,
+                _ => {
+                    let Ok((answer, network)) = database.lookup(ip, cache) else {
+                        errors += 1;
+                        continue;
+                    };
+                    *last_network = network.map(|network| (network, answer));
+                    answer
+                }
             };
             let answers = |role: Role| by_role.get(&role) == Some(&index);
             if answers(Role::Country) {
@@ -279,6 +292,81 @@ mod tests {
             use_embedded: true,
         })
         .unwrap()
+    }
+
+    /// Sorted addresses, many to a network: clusters of IPv4 addresses, IPv6 ones (some
+    /// IPv4-mapped) and a few edges of the address space.
+    fn addresses_to_look_up() -> Vec<IpAddr> {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut addresses = Vec::new();
+        for _ in 0..400 {
+            let base = (next() as u32) & 0xffff_0000;
+            for _ in 0..50 {
+                let low = (next() as u32) & 0xffff;
+                addresses.push(IpAddr::from(std::net::Ipv4Addr::from(base | low)));
+            }
+        }
+        for _ in 0..2_000 {
+            let high = u128::from(next()) << 64;
+            let prefix = 0x2000u128 << 112 | (high & !(0xffffu128 << 112));
+            addresses.push(IpAddr::from(std::net::Ipv6Addr::from(
+                prefix | u128::from(next()),
+            )));
+            let mapped = std::net::Ipv4Addr::from(next() as u32).to_ipv6_mapped();
+            addresses.push(IpAddr::from(mapped));
+        }
+        for edge in [
+            "0.0.0.0",
+            "255.255.255.255",
+            "::",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        ] {
+            addresses.push(edge.parse().unwrap());
+        }
+        addresses.sort_unstable();
+        addresses.dedup();
+        addresses
+    }
+
+    /// A session reuses the last answer for an address in the same network; every answer must
+    /// be what a lookup of its own gives, in every database the tests carry.
+    #[test]
+    fn reusing_the_last_network_gives_the_answer_of_a_lookup_of_its_own() {
+        let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/database");
+        let mut databases = vec![embedded()];
+        for path in mmdb_files_in(&seeds) {
+            if let Ok(chosen) = GeoDatabases::resolve(&DatabaseOptions {
+                explicit: vec![path],
+                search_directories: Vec::new(),
+                use_embedded: false,
+            }) {
+                databases.push(chosen);
+            }
+        }
+        assert!(databases.len() > 5, "{} database sets", databases.len());
+        let addresses = addresses_to_look_up();
+        let mut reused = 0;
+        for chosen in &databases {
+            let mut session = chosen.session();
+            for &address in &addresses {
+                let before = session.last_networks.clone();
+                let answer = session.lookup(address);
+                let alone = chosen.session().lookup(address);
+                assert_eq!(answer, alone, "{address}");
+                if before.iter().zip(&session.last_networks).any(|(was, is)| {
+                    was.is_some_and(|(network, _)| network.contains(address)) && was == is
+                }) {
+                    reused += 1;
+                }
+            }
+        }
+        assert!(reused > addresses.len(), "{reused} answers reused");
     }
 
     #[test]

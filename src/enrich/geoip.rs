@@ -130,6 +130,47 @@ pub struct GeoInfo<'db> {
     pub anycast: bool,
 }
 
+/// The addresses of one network of a database, as integers of one address family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetworkRange {
+    ipv4: bool,
+    first: u128,
+    last: u128,
+}
+
+impl NetworkRange {
+    /// The range of `network`, if it is of `ip`'s family and holds it (a database whose tree
+    /// ends above its IPv4 subtree answers an IPv4 lookup with an IPv6 network: not reused).
+    fn holding(network: ipnetwork::IpNetwork, ip: IpAddr) -> Option<NetworkRange> {
+        let range = match network {
+            ipnetwork::IpNetwork::V4(v4) => NetworkRange {
+                ipv4: true,
+                first: u128::from(u32::from(v4.network())),
+                last: u128::from(u32::from(v4.broadcast())),
+            },
+            ipnetwork::IpNetwork::V6(v6) => {
+                let first = u128::from(v6.network());
+                let host_bits = 128 - u32::from(v6.prefix());
+                let hosts = 1u128.checked_shl(host_bits).map_or(u128::MAX, |n| n - 1);
+                NetworkRange {
+                    ipv4: false,
+                    first,
+                    last: first | hosts,
+                }
+            }
+        };
+        range.contains(ip).then_some(range)
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let (ipv4, value) = match ip {
+            IpAddr::V4(v4) => (true, u128::from(u32::from(v4))),
+            IpAddr::V6(v6) => (false, u128::from(v6)),
+        };
+        ipv4 == self.ipv4 && (self.first..=self.last).contains(&value)
+    }
+}
+
 /// A database ready for lookups.
 pub struct Database {
     /// Embedded databases are read in place (no copy, no decompression: start-up stays in
@@ -227,22 +268,29 @@ impl Database {
     /// Decoded records are kept in `cache` by their data-section offset: a country database has
     /// a few hundred distinct records and an ASN database some tens of thousands, against
     /// millions of sources in a spoofed flood, so most lookups only walk the tree.
+    ///
+    /// Also gives the database network that holds `ip` (all of whose addresses get the same
+    /// answer), when the database reports one that does.
     pub fn lookup<'db>(
         &'db self,
         ip: IpAddr,
         cache: &mut HashMap<usize, GeoInfo<'db>, foldhash::fast::RandomState>,
-    ) -> Result<GeoInfo<'db>, maxminddb::MaxMindDbError> {
+    ) -> Result<(GeoInfo<'db>, Option<NetworkRange>), maxminddb::MaxMindDbError> {
         let result = self.reader.lookup(ip)?;
+        let network = result
+            .network()
+            .ok()
+            .and_then(|network| NetworkRange::holding(network, ip));
         let Some(offset) = result.offset() else {
-            return Ok(GeoInfo::default());
+            return Ok((GeoInfo::default(), network));
         };
         if let Some(known) = cache.get(&offset) {
-            return Ok(*known);
+            return Ok((*known, network));
         }
         let mut info = GeoInfo::default();
         self.decode_record(&result, &mut info)?;
         cache.insert(offset, info);
-        Ok(info)
+        Ok((info, network))
     }
 
     /// The database maps IPv6 addresses (an IPv6 tree; IPv4-only databases have none).
