@@ -26,6 +26,7 @@ use std::sync::{Condvar, Mutex, PoisonError};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
+use crate::aggregate::vectors::VectorKind;
 use crate::aggregate::{Aggregate, BeyondCap, HeldBackFragment, SourceList};
 use crate::app::Outcome;
 use crate::capture::{self, CaptureSummary, InputSource};
@@ -262,13 +263,33 @@ struct FileResult {
     sources: SourceList,
     beyond_cap: Option<Box<BeyondCap>>,
     held_back: Vec<HeldBackFragment>,
-    /// The capture's own report, when it was a capture one can report on and its earlier
-    /// report does not stand.
-    report: Option<Report>,
+    /// What the index says of the capture's own report, when it was a capture one can report
+    /// on and its earlier report does not stand. The report itself is dropped by the worker
+    /// once rendered: freeing it is work the single merging thread need not do.
+    report: Option<ReportFacts>,
     /// The per-capture report in each format (or why it could not be rendered).
     rendered: Result<Vec<(&'static str, String)>, String>,
     /// Its reports are the earlier run's.
     resumed: bool,
+}
+
+/// The figures of a capture's own report that its index entry lists, and its file stem.
+struct ReportFacts {
+    top_vector: Option<VectorKind>,
+    unique_sources: u64,
+    top_country: Option<String>,
+    file_stem: String,
+}
+
+impl ReportFacts {
+    fn of(report: &Report) -> ReportFacts {
+        ReportFacts {
+            top_vector: report.summary.top_vector,
+            unique_sources: report.sources.unique,
+            top_country: report.countries.first().map(|row| row.code.clone()),
+            file_stem: report::file_stem(report),
+        }
+    }
 }
 
 fn read_one(work: &Work, shared: &Shared) -> FileResult {
@@ -350,6 +371,7 @@ fn read_one(work: &Work, shared: &Shared) -> FileResult {
         Some(report) if shared.per_file => render_all(report, shared.config),
         _ => Ok(Vec::new()),
     };
+    let report = report.as_ref().map(ReportFacts::of);
     let Traffic {
         mut captures,
         aggregate: reported,
@@ -654,10 +676,10 @@ impl<'a> Merger<'a> {
                     .zip(parse_time(earlier.last_packet.as_deref()));
             }
         }
-        if let Some(report) = &result.report {
-            entry.top_vector = report.summary.top_vector;
-            entry.unique_sources = Some(report.sources.unique);
-            entry.top_country = report.countries.first().map(|row| row.code.clone());
+        if let Some(facts) = &result.report {
+            entry.top_vector = facts.top_vector;
+            entry.unique_sources = Some(facts.unique_sources);
+            entry.top_country.clone_from(&facts.top_country);
         }
         if first_with_same_bytes.is_none() {
             if let Some(sha256) = &sha256 {
@@ -666,8 +688,8 @@ impl<'a> Merger<'a> {
             if let Some(earlier) = earlier {
                 entry.reports = earlier.reports.clone();
                 entry.options_fingerprint = Some(self.fingerprint.clone());
-            } else if let (Some(report), Ok(rendered)) = (&result.report, &result.rendered) {
-                let stem = format!("{:04}-{}", position + 1, report::file_stem(report));
+            } else if let (Some(facts), Ok(rendered)) = (&result.report, &result.rendered) {
+                let stem = format!("{:04}-{}", position + 1, facts.file_stem);
                 for (extension, text) in rendered {
                     let name = format!("{FILES_DIRECTORY}/{stem}.{extension}");
                     self.write(&name, text)?;
