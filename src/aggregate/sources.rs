@@ -37,6 +37,10 @@ impl TtlSet {
     }
 
     pub fn insert(&mut self, ttl: u8) {
+        // Full and overflowed: no value can change it (most sources of a spoofed flood).
+        if self.is_saturated() {
+            return;
+        }
         let len = self.len();
         let known = self.values.get(..len).unwrap_or_default();
         if known.contains(&ttl) {
@@ -59,7 +63,14 @@ impl TtlSet {
         self.len_and_flag & OVERFLOWED != 0
     }
 
+    fn is_saturated(&self) -> bool {
+        self.len() == MAX_TTLS_PER_SOURCE && self.overflowed()
+    }
+
     pub fn merge(&mut self, other: &TtlSet) {
+        if self.is_saturated() {
+            return;
+        }
         for &ttl in other.values() {
             self.insert(ttl);
         }
@@ -630,6 +641,12 @@ mod tests {
         merged.merge(&set);
         assert_eq!(merged.values().first(), Some(&1));
         assert!(merged.overflowed());
+        // Full and overflowed, a set keeps its first values whatever comes.
+        let saturated = set;
+        set.insert(200);
+        set.merge(&merged);
+        assert_eq!(set, saturated);
+        assert_eq!(set.values().first(), Some(&64));
     }
 
     #[test]
