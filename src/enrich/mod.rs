@@ -121,8 +121,9 @@ pub fn measure_address_space_alongside<'scope>(
         });
 }
 
-/// Below this many sources a second thread costs more than it saves.
-const MIN_SOURCES_TO_SPLIT: usize = 1 << 16;
+/// Below this many sources a second thread costs more than it saves (a thread starts in tens
+/// of microseconds; 16,384 lookups take some milliseconds).
+const MIN_SOURCES_TO_SPLIT: usize = 1 << 14;
 
 /// Enriches every source once, in address order. A large list is split in two halves looked
 /// up side by side (the lookups are a large share of a run with millions of sources); the
