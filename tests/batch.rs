@@ -221,6 +221,23 @@ fn an_archive_is_indexed_file_by_file_and_reported_as_one() {
         archive.path("site-a/day-1/dns.pcap").display().to_string()
     );
 
+    assert!(copy["reports"].as_array().unwrap().is_empty());
+    // The files directory holds exactly the reports the index lists: none for the duplicate
+    // (its worker wrote them before its bytes were known to repeat an earlier capture's).
+    let listed: std::collections::BTreeSet<String> = index["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|file| file["reports"].as_array().unwrap().iter())
+        .map(|name| name.as_str().unwrap().to_string())
+        .collect();
+    let on_disk: std::collections::BTreeSet<String> = std::fs::read_dir(out.path().join("files"))
+        .unwrap()
+        .map(|entry| format!("files/{}", entry.unwrap().file_name().to_string_lossy()))
+        .collect();
+    assert_eq!(on_disk, listed);
+    assert!(!listed.is_empty());
+
     assert_eq!(index["counts"]["ok"], 3);
     assert_eq!(index["counts"]["failed"], 1);
     assert_eq!(index["counts"]["duplicate"], 1);

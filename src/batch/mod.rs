@@ -155,11 +155,19 @@ pub fn run(args: &BatchArgs, command_line: Vec<String>) -> Result<Outcome> {
         .collect();
     let total_bytes = captures.iter().map(|capture| capture.bytes).sum();
     let progress = Progress::new(captures.len() as u64, total_bytes, plan.quiet);
-    let mut merger = Merger::new(&plan, &found, &captures, fingerprint);
+    let files = OutputFiles {
+        directory: plan.directory.clone(),
+        evidence: found
+            .iter()
+            .filter_map(|file| file.path.canonicalize().ok())
+            .collect(),
+    };
+    let mut merger = Merger::new(&plan, &found, &captures, &files, fingerprint);
     let shared = Shared {
         config: &plan.config,
         databases: &databases,
         per_file: plan.per_file,
+        files: &files,
     };
     read_in_parallel(&pool, &work, &shared, |position, result| {
         let Some(capture) = captures.get(position) else {
@@ -247,11 +255,41 @@ struct Work {
     resumed: Option<Option<String>>,
 }
 
-/// What every worker reads: the report settings and the databases.
+/// What every worker reads: the report settings, the databases and where reports go.
 struct Shared<'a> {
     config: &'a Config,
     databases: &'a GeoDatabases,
     per_file: bool,
+    files: &'a OutputFiles,
+}
+
+/// The output directory, and the inputs no report may be written over.
+struct OutputFiles {
+    directory: PathBuf,
+    /// Every input, resolved.
+    evidence: HashSet<PathBuf>,
+}
+
+impl OutputFiles {
+    /// Writes `text` at `name` in the output directory, unless that is an input.
+    fn write(&self, name: &str, text: &str) -> Result<()> {
+        let path = self.directory.join(name);
+        if path
+            .canonicalize()
+            .is_ok_and(|real| self.evidence.contains(&real))
+        {
+            anyhow::bail!(
+                "refusing to write {}: it is an input capture",
+                path.display()
+            );
+        }
+        output::write_file_atomically(&path, text.as_bytes())
+    }
+
+    /// Removes what `write` wrote at `name`.
+    fn remove(&self, name: &str) -> std::io::Result<()> {
+        std::fs::remove_file(self.directory.join(name))
+    }
 }
 
 /// One capture, read and reported on, as the worker hands it to the merger.
@@ -267,8 +305,12 @@ struct FileResult {
     /// on and its earlier report does not stand. The report itself is dropped by the worker
     /// once rendered: freeing it is work the single merging thread need not do.
     report: Option<ReportFacts>,
-    /// The per-capture report in each format (or why it could not be rendered).
-    rendered: Result<Vec<(&'static str, String)>, String>,
+    /// The per-capture report files the worker wrote, by name in the output directory (or
+    /// why it could not render them). Written on the worker, so that the merging thread,
+    /// which every capture passes through, does not wait on the disk.
+    rendered: Result<Vec<String>, String>,
+    /// Writing those files failed: the run stops, as it does on any output error.
+    write_error: Option<anyhow::Error>,
     /// Its reports are the earlier run's.
     resumed: bool,
 }
@@ -292,7 +334,7 @@ impl ReportFacts {
     }
 }
 
-fn read_one(work: &Work, shared: &Shared) -> FileResult {
+fn read_one(position: usize, work: &Work, shared: &Shared) -> FileResult {
     if !work.read {
         return FileResult {
             summary: CaptureSummary {
@@ -305,6 +347,7 @@ fn read_one(work: &Work, shared: &Shared) -> FileResult {
             held_back: Vec::new(),
             report: None,
             rendered: Ok(Vec::new()),
+            write_error: None,
             resumed: true,
         };
     }
@@ -329,6 +372,7 @@ fn read_one(work: &Work, shared: &Shared) -> FileResult {
             held_back,
             report: None,
             rendered: Ok(Vec::new()),
+            write_error: None,
             resumed,
         };
     }
@@ -372,6 +416,25 @@ fn read_one(work: &Work, shared: &Shared) -> FileResult {
         _ => Ok(Vec::new()),
     };
     let report = report.as_ref().map(ReportFacts::of);
+    // Written under the capture's place in time order; the merging thread removes them again
+    // if the capture turns out to repeat an earlier one's bytes.
+    let mut write_error = None;
+    let rendered = rendered.map(|texts| {
+        let Some(facts) = &report else {
+            return Vec::new();
+        };
+        let stem = format!("{:04}-{}", position + 1, facts.file_stem);
+        let mut written = Vec::new();
+        for (extension, text) in texts {
+            let name = format!("{FILES_DIRECTORY}/{stem}.{extension}");
+            if let Err(error) = shared.files.write(&name, &text) {
+                write_error = Some(error);
+                break;
+            }
+            written.push(name);
+        }
+        written
+    });
     let Traffic {
         mut captures,
         aggregate: reported,
@@ -396,6 +459,7 @@ fn read_one(work: &Work, shared: &Shared) -> FileResult {
         held_back,
         report,
         rendered,
+        write_error,
         resumed,
     }
 }
@@ -441,7 +505,10 @@ fn read_in_parallel(
                     let Some(item) = work.get(position) else {
                         break;
                     };
-                    if sender.send((position, read_one(item, shared))).is_err() {
+                    if sender
+                        .send((position, read_one(position, item, shared)))
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -577,9 +644,7 @@ struct Merger<'a> {
     spans: Vec<Option<(i64, i64)>>,
     /// The files that are no captures, in the order they were found.
     others: Vec<IndexEntry>,
-    directory: PathBuf,
-    /// Every input, resolved: no report may be written over one.
-    evidence: HashSet<PathBuf>,
+    files: &'a OutputFiles,
     fingerprint: String,
     source_cap: usize,
 }
@@ -589,6 +654,7 @@ impl<'a> Merger<'a> {
         plan: &Plan,
         found: &[Found],
         captures: &'a [Capture<'a>],
+        files: &'a OutputFiles,
         fingerprint: String,
     ) -> Merger<'a> {
         let others = found
@@ -607,11 +673,7 @@ impl<'a> Merger<'a> {
             entries: vec![None; captures.len()],
             spans: vec![None; captures.len()],
             others,
-            directory: plan.directory.clone(),
-            evidence: found
-                .iter()
-                .filter_map(|file| file.path.canonicalize().ok())
-                .collect(),
+            files,
             fingerprint,
             source_cap: plan.config.source_cap,
         }
@@ -621,10 +683,13 @@ impl<'a> Merger<'a> {
         self.entries.get(position)?.as_ref()?.rescanned.as_deref()
     }
 
-    fn accept(&mut self, position: usize, result: FileResult) -> Result<()> {
+    fn accept(&mut self, position: usize, mut result: FileResult) -> Result<()> {
         let Some(capture) = self.captures.get(position) else {
             return Ok(());
         };
+        if let Some(error) = result.write_error.take() {
+            return Err(error);
+        }
         let earlier = capture.resumed.as_ref().filter(|_| result.resumed);
         let summary = &result.summary;
         let sha256 = match earlier {
@@ -688,13 +753,8 @@ impl<'a> Merger<'a> {
             if let Some(earlier) = earlier {
                 entry.reports = earlier.reports.clone();
                 entry.options_fingerprint = Some(self.fingerprint.clone());
-            } else if let (Some(facts), Ok(rendered)) = (&result.report, &result.rendered) {
-                let stem = format!("{:04}-{}", position + 1, facts.file_stem);
-                for (extension, text) in rendered {
-                    let name = format!("{FILES_DIRECTORY}/{stem}.{extension}");
-                    self.write(&name, text)?;
-                    entry.reports.push(name);
-                }
+            } else if let Ok(written) = &result.rendered {
+                entry.reports.clone_from(written);
                 if !entry.reports.is_empty() && entry.status == Status::Ok {
                     entry.options_fingerprint = Some(self.fingerprint.clone());
                 }
@@ -712,6 +772,15 @@ impl<'a> Merger<'a> {
             }
             if let Some(slot) = self.spans.get_mut(position) {
                 *slot = span;
+            }
+        }
+        if first_with_same_bytes.is_some()
+            && let Ok(written) = &result.rendered
+        {
+            for name in written {
+                // A leftover copy of an earlier capture's report, not listed in the index:
+                // harmless if it cannot be removed.
+                let _ = self.files.remove(name);
             }
         }
         if let Some(slot) = self.entries.get_mut(position) {
@@ -783,19 +852,8 @@ impl<'a> Merger<'a> {
         Ok(reason)
     }
 
-    /// Writes `text` at `name` in the output directory, unless that is an input.
     fn write(&self, name: &str, text: &str) -> Result<()> {
-        let path = self.directory.join(name);
-        if path
-            .canonicalize()
-            .is_ok_and(|real| self.evidence.contains(&real))
-        {
-            anyhow::bail!(
-                "refusing to write {}: it is an input capture",
-                path.display()
-            );
-        }
-        output::write_file_atomically(&path, text.as_bytes())
+        self.files.write(name, text)
     }
 
     /// Renders `report` in every format as `stem.<ext>`; returns the names written.
@@ -851,7 +909,7 @@ impl<'a> Merger<'a> {
             warnings,
             files: entries,
         };
-        index::write(&self.directory, &index)?;
+        index::write(&self.files.directory, &index)?;
         Ok(if counts.ok == 0 {
             Outcome::BatchNoneSucceeded
         } else if counts.failed > 0 {
