@@ -101,15 +101,9 @@ fn network_size(prefix_len: u8) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::enrich::DatabaseOptions;
 
     fn embedded() -> GeoDatabases {
-        GeoDatabases::resolve(&DatabaseOptions {
-            explicit: Vec::new(),
-            search_directories: Vec::new(),
-            use_embedded: true,
-        })
-        .unwrap()
+        crate::enrich::databases::embedded_for_tests()
     }
 
     #[test]

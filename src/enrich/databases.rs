@@ -281,17 +281,23 @@ fn mmdb_files_in(directory: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The embedded databases alone, for the enrichment stage's unit tests.
+#[cfg(test)]
+pub(crate) fn embedded_for_tests() -> GeoDatabases {
+    GeoDatabases::resolve(&DatabaseOptions {
+        explicit: Vec::new(),
+        search_directories: Vec::new(),
+        use_embedded: true,
+    })
+    .expect("the embedded databases open")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn embedded() -> GeoDatabases {
-        GeoDatabases::resolve(&DatabaseOptions {
-            explicit: Vec::new(),
-            search_directories: Vec::new(),
-            use_embedded: true,
-        })
-        .unwrap()
+        embedded_for_tests()
     }
 
     /// Sorted addresses, many to a network: clusters of IPv4 addresses, IPv6 ones (some
