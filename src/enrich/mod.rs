@@ -23,7 +23,7 @@ pub use geoip::{AnonymizerFlags, CountryCode, GeoInfo};
 
 /// Stack of the second enrichment thread: as much as the main thread's, so that the deepest
 /// record a database may hold decodes on either.
-const DECODER_STACK_BYTES: usize = 8 << 20;
+pub(crate) const DECODER_STACK_BYTES: usize = 8 << 20;
 
 /// What is known about where one source address is: small and free of allocations, since a
 /// spoofed flood has millions of sources. Per-ASN facts live in `Enrichment::asns`.
