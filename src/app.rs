@@ -55,12 +55,7 @@ fn run_report(args: &ReportArgs, command_line: Vec<String>) -> Result<Outcome> {
     for note in &databases.notes {
         output::diagnostic("note", "geoip", note);
     }
-    let evidence: Vec<InputSource> = config
-        .inputs
-        .iter()
-        .chain(&config.baseline)
-        .cloned()
-        .collect();
+    let evidence = evidence_inputs(&config);
     let hashed_before = config
         .verify
         .then(|| evidence::hash_before_analysis(&evidence, &config.expected_hashes))
@@ -104,6 +99,16 @@ fn run_report(args: &ReportArgs, command_line: Vec<String>) -> Result<Outcome> {
     }
 }
 
+/// Every capture the run reads, attack and baseline: the evidence it must leave untouched.
+fn evidence_inputs(config: &Config) -> Vec<InputSource> {
+    config
+        .inputs
+        .iter()
+        .chain(&config.baseline)
+        .cloned()
+        .collect()
+}
+
 /// Renders the report in each format asked for and writes it where the plan says.
 fn write_reports(config: &Config, report: &Report) -> Result<()> {
     match &config.output {
@@ -119,12 +124,7 @@ fn write_reports(config: &Config, report: &Report) -> Result<()> {
             std::fs::create_dir_all(directory)
                 .with_context(|| format!("cannot create {}", directory.display()))?;
             let stem = report::file_stem(report);
-            let evidence: Vec<InputSource> = config
-                .inputs
-                .iter()
-                .chain(&config.baseline)
-                .cloned()
-                .collect();
+            let evidence = evidence_inputs(config);
             for format in formats {
                 let path = directory.join(format!("{stem}.{}", format.extension()));
                 config::refuse_output_over_input(&path, &evidence)?;
