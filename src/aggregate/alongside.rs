@@ -12,7 +12,10 @@
 use std::ops::Range;
 use std::sync::mpsc;
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use super::Aggregate;
+use super::sources::WARM_GROUP;
 use crate::capture::Frame;
 use crate::decode::{self, Decoded};
 
@@ -64,7 +67,28 @@ impl Batch {
     }
 
     fn observe_into(&self, aggregate: &mut Aggregate) {
-        for (fields, decoded, payload) in &self.packets {
+        for group in self.packets.chunks(WARM_GROUP) {
+            let mut sources = [IpAddr::V4(Ipv4Addr::UNSPECIFIED); WARM_GROUP];
+            let mut count = 0;
+            for ((_, decoded, _), source) in group.iter().zip(sources.iter_mut()) {
+                if let Decoded::Ip(packet) = decoded {
+                    *source = packet.src;
+                    count += 1;
+                }
+            }
+            aggregate
+                .sources
+                .warm(sources.get(..count).unwrap_or_default());
+            self.observe_group(group, aggregate);
+        }
+    }
+
+    fn observe_group(
+        &self,
+        group: &[(FrameFields, Decoded<'static>, Range<usize>)],
+        aggregate: &mut Aggregate,
+    ) {
+        for (fields, decoded, payload) in group {
             let frame = Frame {
                 link_type: fields.link_type,
                 timestamp_ns: fields.timestamp_ns,

@@ -176,8 +176,11 @@ impl BeyondCap {
 pub struct SourceTable {
     ipv4: HashMap<u32, u32, foldhash::fast::RandomState>,
     ipv6: HashMap<u128, u32, foldhash::fast::RandomState>,
-    /// Indexed by the positions the maps hold.
+    /// Indexed by the positions the maps hold; holds `used` records and zeroed ones ahead of
+    /// them (see `RECORDS_AHEAD`).
     stats: Vec<SourceStats>,
+    /// Records given to sources so far.
+    used: usize,
     /// The addresses whose record is `validated`: few (genuine clients, never a flood's
     /// sources), so asking whether an address is validated, as every bare-flag packet and
     /// every capture boundary of a batch run does, stays in cache.
@@ -193,6 +196,16 @@ impl Default for SourceTable {
     }
 }
 
+/// Most sources `SourceTable::warm` looks up at once: enough independent loads to cover a
+/// memory access's latency, few enough that the group's lines stay in cache until used.
+pub const WARM_GROUP: usize = 16;
+
+/// Records zeroed at a time ahead of the sources that will take them. A flood brings a new
+/// source with nearly every packet; written one by one, each new record's line is fetched
+/// from memory before it can be written, while a block is written in one streaming pass and
+/// then waits in cache (256 records: 16 KiB).
+const RECORDS_AHEAD: usize = 256;
+
 /// Positions are `u32`: more sources than that would not fit in memory in the first place.
 const MOST_POSITIONS: usize = u32::MAX as usize;
 
@@ -202,6 +215,7 @@ impl SourceTable {
             ipv4: HashMap::default(),
             ipv6: HashMap::default(),
             stats: Vec::new(),
+            used: 0,
             validated: HashSet::default(),
             cap: cap.min(MOST_POSITIONS),
             beyond_cap: None,
@@ -211,7 +225,7 @@ impl SourceTable {
     /// The position of `address`'s record, made (with zero counters) if there is room, and
     /// whether it was just made.
     fn position_or_insert(&mut self, address: IpAddr) -> Option<(usize, bool)> {
-        let next = self.stats.len();
+        let next = self.used;
         let room = next < self.cap;
         let position = match address {
             IpAddr::V4(v4) => match self.ipv4.entry(u32::from(v4)) {
@@ -227,7 +241,11 @@ impl SourceTable {
         } as usize;
         let inserted = position == next;
         if inserted {
-            self.stats.push(SourceStats::default());
+            if self.stats.len() == next {
+                self.stats
+                    .resize(next + RECORDS_AHEAD, SourceStats::default());
+            }
+            self.used += 1;
         }
         Some((position, inserted))
     }
@@ -263,6 +281,26 @@ impl SourceTable {
         stats.span.observe(packet.timestamp_ns);
         stats.ttls.insert(packet.ttl);
         Some(stats)
+    }
+
+    /// Reads the map entries of `addresses`, then the records they point to, so that the
+    /// `observe` calls that follow find both in cache.
+    ///
+    /// With millions of sources, each packet's lookup misses the cache twice (map, then
+    /// record). Looked up one packet at a time, every miss waits for the one before; here the
+    /// lookups of a whole group are independent loads the processor keeps in flight together.
+    pub fn warm(&self, addresses: &[IpAddr]) {
+        let mut positions = [usize::MAX; WARM_GROUP];
+        for (position, address) in positions.iter_mut().zip(addresses) {
+            if let Some(found) = self.position(address) {
+                *position = found;
+            }
+        }
+        for position in positions {
+            if let Some(stats) = self.stats.get(position) {
+                std::hint::black_box(stats.packets);
+            }
+        }
     }
 
     /// Whether `address` completed a TCP handshake so far.
@@ -328,11 +366,11 @@ impl SourceTable {
     }
 
     pub fn len(&self) -> usize {
-        self.stats.len()
+        self.used
     }
 
     pub fn is_empty(&self) -> bool {
-        self.stats.is_empty()
+        self.used == 0
     }
 
     /// Every source and its record, in no particular order.
@@ -387,8 +425,8 @@ impl SourceTable {
                 ipv6.iter()
                     .map(|&(v6, position)| (IpAddr::V6(Ipv6Addr::from(v6)), position)),
             );
-        let mut addresses = Vec::with_capacity(self.stats.len());
-        let mut stats = Vec::with_capacity(self.stats.len());
+        let mut addresses = Vec::with_capacity(self.used);
+        let mut stats = Vec::with_capacity(self.used);
         for (address, position) in order {
             if let Some(entry) = self.stats.get(position as usize) {
                 addresses.push(address);
@@ -602,6 +640,24 @@ mod tests {
         assert_eq!(packets, [1, 3, 2]);
         assert_eq!(list.position(&"10.0.0.9".parse().unwrap()), Some(1));
         assert_eq!(list.position(&"10.0.0.2".parse().unwrap()), None);
+    }
+
+    #[test]
+    fn records_zeroed_ahead_are_not_sources() {
+        let mut table = SourceTable::default();
+        let count = RECORDS_AHEAD * 2 + 3;
+        for n in 0..count as u32 {
+            let source = IpAddr::from((0x0a00_0000 + n).to_be_bytes());
+            let packet = Packet::for_test(source, IpAddr::from([192, 0, 2, 1]), 17, 0);
+            table.observe(&packet);
+            table.warm(&[source, IpAddr::from([203, 0, 113, 9])]);
+        }
+        assert_eq!(table.len(), count);
+        assert_eq!(table.iter().count(), count);
+        assert!(table.iter().all(|(_, stats)| stats.packets == 1));
+        let list = table.into_sorted();
+        assert_eq!(list.len(), count);
+        assert!(list.stats().iter().all(|stats| stats.packets == 1));
     }
 
     #[test]
