@@ -508,22 +508,6 @@ impl SourceList {
         &self.stats
     }
 
-    /// The entries whose index `keep` accepts, in the same order.
-    pub fn retain_indices(&self, keep: impl Fn(usize) -> bool) -> (SourceList, Vec<usize>) {
-        let kept: Vec<usize> = (0..self.len()).filter(|&index| keep(index)).collect();
-        let list = SourceList {
-            addresses: kept
-                .iter()
-                .filter_map(|&i| self.addresses.get(i).copied())
-                .collect(),
-            stats: kept
-                .iter()
-                .filter_map(|&i| self.stats.get(i).copied())
-                .collect(),
-        };
-        (list, kept)
-    }
-
     /// Index of `address`, for reading the matching entry of per-source vectors.
     pub fn position(&self, address: &IpAddr) -> Option<usize> {
         self.addresses.binary_search(address).ok()

@@ -53,7 +53,7 @@
 //! Zones come from the IANA database bundled into the binary by jiff's `tzdb-bundle-always`
 //! feature, so reports are the same on every machine, with or without /usr/share/zoneinfo.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use serde::Serialize;
@@ -524,7 +524,12 @@ pub fn wave_reports<'a>(
         .zip(tallies)
         .map(|(wave, tally)| {
             let refined = tally.refine(wave);
-            report_with(&refined, tally.senders, tally.countries, limit)
+            report_with(
+                &refined,
+                tally.senders,
+                tally.countries.into_iter().collect(),
+                limit,
+            )
         })
         .collect()
 }
@@ -545,7 +550,8 @@ pub struct WaveSender<'a> {
 #[derive(Debug, Clone, Default)]
 struct SenderTally<'a> {
     senders: u64,
-    countries: BTreeMap<&'a str, u64>,
+    /// Hashed: one entry per sender per wave, ordered once for the report.
+    countries: HashMap<&'a str, u64, foldhash::fast::RandomState>,
     packets: f64,
     bytes: f64,
     first_ns: Option<i64>,

@@ -2,7 +2,7 @@
 //! report's other parts (the attack senders and their origins, spoofing, reflection, capture
 //! and database facts) and runs it.
 
-use crate::aggregate::SourceList;
+use super::senders::{SenderRecord, Senders};
 use crate::aggregate::vectors::VectorKind;
 use crate::assess::attribution::{
     self, Attribution, AttributionInputs, CaptureFacts, Claim, DatabaseBuild, GeoipFacts, Sender,
@@ -11,14 +11,13 @@ use crate::assess::spoofing::SpoofingAssessment;
 use crate::assess::vectors::VectorReport;
 use crate::capture::CaptureSummary;
 use crate::enrich::geoip::{DatabaseSource, Role};
-use crate::enrich::{AsnCategory, Enrichment, GeoDatabases};
+use crate::enrich::{AsnCategory, GeoDatabases};
 
 use super::Traffic;
 
 /// Everything the section is built from.
 pub struct AttributionParts<'a> {
-    pub senders: &'a SourceList,
-    pub senders_enrichment: &'a Enrichment,
+    pub senders: Senders<'a>,
     pub attack: &'a Traffic,
     pub baseline: Option<&'a Traffic>,
     pub databases: &'a GeoDatabases,
@@ -30,10 +29,10 @@ pub struct AttributionParts<'a> {
 }
 
 pub fn build(parts: &AttributionParts) -> Attribution {
-    let senders = senders_of(parts.senders, parts.senders_enrichment);
+    let senders = senders_of(parts.senders);
     let baseline = parts
         .baseline
-        .map(|traffic| senders_of(&traffic.sources, &traffic.enrichment));
+        .map(|traffic| senders_of(Senders::all(&traffic.sources, &traffic.enrichment)));
     // The databases are walked only when a claim will be judged.
     let assessing = parts.attack_detected || !parts.claims.is_empty();
     let space = assessing.then(|| parts.databases.address_space());
@@ -68,28 +67,28 @@ pub fn build(parts: &AttributionParts) -> Attribution {
     })
 }
 
-/// The attribution view of each source of `list`, by the same index as its enrichment.
-fn senders_of(list: &SourceList, enrichment: &Enrichment) -> Vec<Sender> {
-    list.addresses()
+/// The attribution view of each sender.
+fn senders_of(senders: Senders) -> Vec<Sender> {
+    let enrichment = senders.enrichment();
+    senders
         .iter()
-        .zip(list.stats())
-        .zip(&enrichment.origins)
-        .map(|((address, stats), origin)| Sender {
-            address: *address,
-            packets: stats.packets,
-            country: origin.country,
-            registered_country: origin.registered_country,
-            asn: origin.asn,
-            validated: stats.validated,
-            bogon: origin.bogon.is_some(),
-            hosting: origin.asn.is_some_and(|asn| {
-                enrichment
-                    .asns
-                    .get(&asn)
-                    .is_some_and(|details| details.category == AsnCategory::Hosting)
-            }),
-            anonymizer: origin.anonymizer.is_some(),
-        })
+        .map(
+            |SenderRecord {
+                 address,
+                 stats,
+                 origin,
+             }| Sender {
+                address,
+                packets: stats.packets,
+                country: origin.country,
+                registered_country: origin.registered_country,
+                asn: origin.asn,
+                validated: stats.validated,
+                bogon: origin.bogon.is_some(),
+                hosting: enrichment.category(origin) == AsnCategory::Hosting,
+                anonymizer: origin.anonymizer.is_some(),
+            },
+        )
         .collect()
 }
 

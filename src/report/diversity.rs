@@ -4,10 +4,9 @@
 use serde::Serialize;
 
 use super::origin::{CountryRow, UNKNOWN_COUNTRY};
-use crate::aggregate::SourceList;
+use super::senders::Senders;
 use crate::assess::diversity::{self, Percentiles};
 use crate::assess::spoofing::{self, SpoofingAssessment, SpoofingInput};
-use crate::enrich::Enrichment;
 
 /// Figures on how spread out the sources are; `null` where there are no sources to measure.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -32,8 +31,8 @@ pub struct DiversityFields {
     pub exact: bool,
 }
 
-pub fn diversity(sources: &SourceList, countries: &[CountryRow]) -> DiversityFields {
-    let mut packets: Vec<u64> = sources.stats().iter().map(|stats| stats.packets).collect();
+pub fn diversity(sources: Senders, countries: &[CountryRow]) -> DiversityFields {
+    let mut packets: Vec<u64> = sources.stats().map(|stats| stats.packets).collect();
     let distribution = diversity::source_distribution(&mut packets);
     let per_country: Vec<u64> = countries
         .iter()
@@ -42,7 +41,7 @@ pub fn diversity(sources: &SourceList, countries: &[CountryRow]) -> DiversityFie
         .collect();
     let concentration = diversity::country_concentration(&per_country);
     DiversityFields {
-        unique_prefixes: diversity::unique_prefixes(sources.addresses().iter().copied()),
+        unique_prefixes: diversity::unique_prefixes(sources.addresses()),
         single_packet_share: distribution.as_ref().map(|d| d.single_packet_share),
         packets_per_source: distribution.as_ref().map(|d| d.packets_per_source.clone()),
         entropy_bits: distribution.as_ref().map(|d| d.entropy_bits),
@@ -58,31 +57,34 @@ pub fn diversity(sources: &SourceList, countries: &[CountryRow]) -> DiversityFie
 
 /// The spoofing indicators over all sources. `reflection` says the sources are reflectors
 /// answering spoofed requests, whose own addresses are genuine.
-pub fn spoofing(
-    sources: &SourceList,
-    enrichment: &Enrichment,
-    reflection: bool,
-) -> SpoofingAssessment {
-    let stats = sources.stats();
-    let bogon_sources = enrichment
-        .origins
-        .iter()
-        .filter(|origin| origin.bogon.is_some())
-        .count() as u64;
-    let ttl_inconsistent_sources = stats
-        .iter()
-        .filter(|stats| spoofing::ttl_inconsistent(stats.ttls.values(), stats.ttls.overflowed()))
-        .count() as u64;
-    let single_packet_sources = stats.iter().filter(|stats| stats.packets == 1).count() as u64;
-    let per_slash8 = spoofing::ipv4_sources_per_slash8(sources.addresses().iter().copied());
+pub fn spoofing(sources: Senders, reflection: bool) -> SpoofingAssessment {
+    let mut counts = SourceCounts::default();
+    for sender in sources.iter() {
+        counts.bogon += u64::from(sender.origin.bogon.is_some());
+        let ttls = &sender.stats.ttls;
+        counts.ttl_inconsistent +=
+            u64::from(spoofing::ttl_inconsistent(ttls.values(), ttls.overflowed()));
+        counts.single_packet += u64::from(sender.stats.packets == 1);
+        counts.validated += u64::from(sender.stats.validated);
+    }
+    let per_slash8 = spoofing::ipv4_sources_per_slash8(sources.addresses());
     spoofing::assess(&SpoofingInput {
         sources: sources.len() as u64,
-        bogon_sources,
-        ttl_inconsistent_sources,
-        single_packet_sources,
+        bogon_sources: counts.bogon,
+        ttl_inconsistent_sources: counts.ttl_inconsistent,
+        single_packet_sources: counts.single_packet,
         uniformity_p_value: spoofing::uniformity_p_value(&per_slash8),
         slash8_evenness: spoofing::slash8_evenness(&per_slash8),
         reflection,
-        validated_sources: stats.iter().filter(|stats| stats.validated).count() as u64,
+        validated_sources: counts.validated,
     })
+}
+
+/// Sources with each spoofing indicator, counted in one pass.
+#[derive(Default)]
+struct SourceCounts {
+    bogon: u64,
+    ttl_inconsistent: u64,
+    single_packet: u64,
+    validated: u64,
 }

@@ -5,25 +5,25 @@ mod anonymize;
 mod attribution;
 mod diversity;
 mod origin;
+mod senders;
 mod summary;
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::aggregate::vectors::VectorKind;
 use crate::aggregate::{Aggregate, BeyondCap, SourceList};
 use crate::assess::attribution::Attribution;
 use crate::assess::spoofing::SpoofingAssessment;
-use crate::assess::vectors::{self, BackscatterReport, IpNetwork, VectorReport, Victim};
+use crate::assess::vectors::{self, BackscatterReport, VectorReport, Victim};
 use crate::assess::waves::{self, TimelineReport, WaveReport};
 use crate::capture::{CaptureSummary, Compression, Format};
 use crate::config::Config;
 use crate::decode::link_type_name;
 use crate::enrich::{CountryCode, Enrichment, GeoDatabases};
 use crate::timestamp::{TimeSpan, format_rfc3339};
+use senders::Senders;
 use summary::{Summary, SummaryInputs};
 
 pub use anonymize::{anonymize_victims, file_stem};
@@ -166,16 +166,24 @@ impl Report {
                 .map(|(_, stats)| stats.vectors),
         );
         let victims = vectors::attack_victims(&aggregate.vectors, &candidates, &vector_rows);
-        let (senders, senders_enrichment) =
-            attack_senders(attack, &victims, &config.victims, &vector_rows);
-        let mut origin = origin::build(&senders, &senders_enrichment, config.top_sources);
-        origin.sources.diversity = diversity::diversity(&senders, &origin.countries);
+        let kept = senders::attack_sender_indices(
+            &attack.sources,
+            &victims,
+            &config.victims,
+            &vector_rows,
+        );
+        let senders = match &kept {
+            Some(kept) => Senders::kept(&attack.sources, &attack.enrichment, kept),
+            None => Senders::all(&attack.sources, &attack.enrichment),
+        };
+        let mut origin = origin::build(senders, config.top_sources);
+        origin.sources.diversity = diversity::diversity(senders, &origin.countries);
         origin.sources.all_senders = attack.sources.len() as u64;
         if let Some(beyond) = &attack.beyond_cap {
             origin::add_beyond_cap(&mut origin.sources, beyond);
         }
         if let Some(baseline) = baseline {
-            let normal = origin::build(&baseline.sources, &baseline.enrichment, 0);
+            let normal = origin::build(Senders::all(&baseline.sources, &baseline.enrichment), 0);
             origin::compare_with_baseline(&mut origin, &normal);
         }
         // Waves are periods of attack: none where no attack was recognised.
@@ -184,33 +192,30 @@ impl Report {
         } else {
             waves::detect_waves(&aggregate.timeline)
         };
-        let wave_sources = senders
-            .stats()
-            .iter()
-            .zip(&senders_enrichment.origins)
-            .filter_map(|(stats, origin)| {
-                // Bogons send like any other source but have no country to rank.
-                let country = origin.bogon.is_none().then(|| {
-                    origin
-                        .country
-                        .as_ref()
-                        .map_or(UNKNOWN_COUNTRY, CountryCode::as_str)
-                });
-                Some(waves::WaveSender {
-                    first_ns: stats.span.first_ns()?,
-                    last_ns: stats.span.last_ns()?,
-                    country,
-                    packets: stats.packets,
-                    bytes: stats.bytes,
-                })
+        let wave_sources = senders.iter().filter_map(|sender| {
+            // Bogons send like any other source but have no country to rank.
+            let country = sender.origin.bogon.is_none().then(|| {
+                sender
+                    .origin
+                    .country
+                    .as_ref()
+                    .map_or(UNKNOWN_COUNTRY, CountryCode::as_str)
             });
+            Some(waves::WaveSender {
+                first_ns: sender.stats.span.first_ns()?,
+                last_ns: sender.stats.span.last_ns()?,
+                country,
+                packets: sender.stats.packets,
+                bytes: sender.stats.bytes,
+            })
+        });
         let mut waves = waves::wave_reports(&detected_waves, wave_sources, TOP_COUNTRIES_PER_WAVE);
         let wave_filter = vectors::victims_filter(&victims);
         for wave in &mut waves {
             wave.bpf.clone_from(&wave_filter);
         }
         let reflection = vectors::is_reflection(&vector_rows);
-        let spoofing = diversity::spoofing(&senders, &senders_enrichment, reflection);
+        let spoofing = diversity::spoofing(senders, reflection);
         let summary = summary::build(&SummaryInputs {
             vectors: &vector_rows,
             victims: &victims,
@@ -223,8 +228,7 @@ impl Report {
             waves: waves.len(),
         });
         let attribution = attribution::build(&attribution::AttributionParts {
-            senders: &senders,
-            senders_enrichment: &senders_enrichment,
+            senders,
             attack,
             baseline: *baseline,
             databases,
@@ -275,68 +279,6 @@ impl Report {
             attribution,
         }
     }
-}
-
-/// The senders of attack traffic: sources that sent packets of a reported vector, sent to a
-/// victim, and are not victims themselves, so that the victims' replies, ordinary visitors and
-/// unrelated background do not count as attack sources. (The per-source record keeps its
-/// first destination and whether there were others; a source whose first destination was not
-/// a victim counts when it sent to others too.) Without victims (no attack recognised) every
-/// source counts. When every source counts, the attack's own list is lent rather than copied.
-fn attack_senders<'a>(
-    attack: &'a Traffic,
-    victims: &[Victim],
-    explicit: &[IpNetwork],
-    vector_rows: &[VectorReport],
-) -> (Cow<'a, SourceList>, Cow<'a, Enrichment>) {
-    // Victims named with --victim count whether or not enough traffic reached them to get a
-    // row of their own.
-    let networks: Vec<IpNetwork> = if explicit.is_empty() {
-        victims.iter().map(|victim| victim.network).collect()
-    } else {
-        explicit.to_vec()
-    };
-    if networks.is_empty() {
-        return (
-            Cow::Borrowed(&attack.sources),
-            Cow::Borrowed(&attack.enrichment),
-        );
-    }
-    let is_victim = |address: IpAddr| networks.iter().any(|network| network.contains(address));
-
-    let attack_kinds = vector_rows
-        .iter()
-        .filter(|row| row.kind != VectorKind::BenignOrUnknown)
-        .fold(0u32, |mask, row| mask | row.kind.bit());
-    // Named victims that received nothing recognisable as an attack: whatever reached them
-    // is what the user asked about.
-    let attack_kinds = if attack_kinds == 0 { !0 } else { attack_kinds };
-    let addresses = attack.sources.addresses();
-    let stats = attack.sources.stats();
-    let is_sender = |index: usize| {
-        let (Some(&address), Some(stats)) = (addresses.get(index), stats.get(index)) else {
-            return false;
-        };
-        !is_victim(address)
-            && stats.vectors & attack_kinds != 0
-            && (stats.first_destination.is_some_and(is_victim) || stats.other_destinations)
-    };
-    if (0..attack.sources.len()).all(is_sender) {
-        return (
-            Cow::Borrowed(&attack.sources),
-            Cow::Borrowed(&attack.enrichment),
-        );
-    }
-    let (senders, kept) = attack.sources.retain_indices(is_sender);
-    let enrichment = Enrichment {
-        origins: kept
-            .iter()
-            .filter_map(|&index| attack.enrichment.origins.get(index).copied())
-            .collect(),
-        asns: attack.enrichment.asns.clone(),
-        lookup_errors: attack.enrichment.lookup_errors,
-    };
-    (Cow::Owned(senders), Cow::Owned(enrichment))
 }
 
 fn span_text(span: &TimeSpan) -> (Option<String>, Option<String>) {

@@ -5,17 +5,20 @@
 //! never given a country (they cannot be genuine Internet sources). A non-bogon source that no
 //! database locates is counted under "ZZ".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use serde::Serialize;
 
 use super::diversity::DiversityFields;
+use super::senders::{SenderRecord, Senders};
 use crate::aggregate::sketch::SourceCardinality;
-use crate::aggregate::{BeyondCap, SourceList, SourceStats};
+use crate::aggregate::{BeyondCap, SourceStats};
 use crate::enrich::countries;
 use crate::enrich::databases::{EMBEDDED_ASN_ATTRIBUTION, EMBEDDED_COUNTRY_ATTRIBUTION};
 use crate::enrich::geoip::{DatabaseSource, RecordSchema, Role};
 use crate::enrich::{AsnCategory, CountryCode, Enrichment, GeoDatabases, SourceOrigin};
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use crate::timestamp::format_rfc3339;
 
 /// Code for "no database knows", as ISO 3166 reserves it for user assignment.
@@ -224,23 +227,17 @@ pub struct OriginSections {
     pub asns: Vec<AsnRow>,
 }
 
-pub fn build(sources: &SourceList, enrichment: &Enrichment, top_count: usize) -> OriginSections {
-    let unknown_origin = SourceOrigin {
-        country: None,
-        registered_country: None,
-        asn: None,
-        bogon: None,
-        anycast: false,
-        anonymizer: None,
-    };
+pub fn build(sources: Senders, top_count: usize) -> OriginSections {
+    let enrichment = sources.enrichment();
     let mut located = Tally::default();
     let mut bogons = BogonSummary {
         sources: 0,
         packets: 0,
         classes: BTreeMap::new(),
     };
-    let mut by_country: BTreeMap<CountryCode, Tally> = BTreeMap::new();
-    let mut by_asn: BTreeMap<u32, AsnTally> = BTreeMap::new();
+    // Hashed: the rows are ordered once they are complete.
+    let mut by_country: FastMap<CountryCode, Tally> = FastMap::default();
+    let mut by_asn: FastMap<u32, AsnTally> = FastMap::default();
     let (mut unique_ipv4, mut unique_ipv6, mut without_asn) = (0, 0, 0);
     // Sources come in address order, and neighbouring addresses mostly share their country and
     // ASN: a run of them is tallied on its own and added to the maps once, not per source.
@@ -264,13 +261,19 @@ pub fn build(sources: &SourceList, enrichment: &Enrichment, top_count: usize) ->
             None => without_asn += tally.sources,
         }
     };
-    for (index, (address, stats)) in sources.addresses().iter().zip(sources.stats()).enumerate() {
+    let mut validated = 0;
+    for SenderRecord {
+        address,
+        stats,
+        origin,
+    } in sources.iter()
+    {
         if address.is_ipv4() {
             unique_ipv4 += 1;
         } else {
             unique_ipv6 += 1;
         }
-        let origin = enrichment.origin(index).unwrap_or(&unknown_origin);
+        validated += u64::from(stats.validated);
         if let Some(class) = origin.bogon {
             bogons.sources += 1;
             bogons.packets += stats.packets;
@@ -365,14 +368,10 @@ pub fn build(sources: &SourceList, enrichment: &Enrichment, top_count: usize) ->
             .filter(|row| row.code != UNKNOWN_COUNTRY)
             .count() as u64,
         without_asn,
-        validated: sources
-            .stats()
-            .iter()
-            .filter(|stats| stats.validated)
-            .count() as u64,
+        validated,
         bogons,
         diversity: DiversityFields::default(),
-        top: top_sources(sources, enrichment, top_count),
+        top: top_sources(sources, top_count),
         beyond_cap: None,
     };
     OriginSections {
@@ -425,47 +424,77 @@ fn most_common(counts: &BTreeMap<CountryCode, u64>) -> String {
         .to_string()
 }
 
-fn top_sources(sources: &SourceList, enrichment: &Enrichment, count: usize) -> Vec<TopSource> {
-    let stats = sources.stats();
-    let addresses = sources.addresses();
-    let busiest_first = |a: &usize, b: &usize| {
-        let packets = |index: &usize| stats.get(*index).map_or(0, |stats| stats.packets);
-        packets(b).cmp(&packets(a)).then_with(|| a.cmp(b))
-    };
-    let mut ranked: Vec<usize> = (0..sources.len()).collect();
-    // Only the first `count` need ordering: select them in linear time, then sort those.
-    if count < ranked.len() {
-        ranked.select_nth_unstable_by(count, busiest_first);
-        ranked.truncate(count);
+/// The `count` busiest senders, most packets first (ties in address order).
+///
+/// One pass keeping the best so far in a heap whose top is the weakest kept: with millions of
+/// senders, ranking all of them by index read their records at random, and most senders never
+/// come close.
+fn top_sources(sources: Senders, count: usize) -> Vec<TopSource> {
+    /// Orders by rank, worst greatest: fewer packets, then later in address order.
+    struct Ranked<'a> {
+        key: (std::cmp::Reverse<u64>, usize),
+        sender: SenderRecord<'a>,
     }
-    ranked.sort_by(busiest_first);
-    ranked
+    impl PartialEq for Ranked<'_> {
+        fn eq(&self, other: &Self) -> bool {
+            self.key == other.key
+        }
+    }
+    impl Eq for Ranked<'_> {}
+    impl PartialOrd for Ranked<'_> {
+        fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl Ord for Ranked<'_> {
+        fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+            self.key.cmp(&other.key)
+        }
+    }
+
+    let enrichment = sources.enrichment();
+    let mut kept: BinaryHeap<Ranked> = BinaryHeap::new();
+    for (order, sender) in sources.iter().enumerate() {
+        let ranked = Ranked {
+            key: (std::cmp::Reverse(sender.stats.packets), order),
+            sender,
+        };
+        if kept.len() < count {
+            kept.push(ranked);
+        } else if kept.peek().is_some_and(|weakest| ranked < *weakest) {
+            kept.pop();
+            kept.push(ranked);
+        }
+    }
+    let best = kept
+        .into_sorted_vec()
         .into_iter()
-        .filter_map(|index| Some((index, addresses.get(index)?, stats.get(index)?)))
-        .map(|(index, address, stats)| {
-            let origin = enrichment.origin(index);
-            let asn = origin.and_then(|origin| origin.asn);
+        .map(|ranked| ranked.sender);
+    best.map(
+        |SenderRecord {
+             address,
+             stats,
+             origin,
+         }| {
+            let asn = origin.asn;
             TopSource {
                 ip: address.to_string(),
                 packets: stats.packets,
                 bytes: stats.bytes,
-                country: origin
-                    .and_then(|o| o.country)
-                    .map(|code| code.as_str().to_string()),
+                country: origin.country.map(|code| code.as_str().to_string()),
                 registered_country: origin
-                    .and_then(|o| o.registered_country)
+                    .registered_country
                     .map(|code| code.as_str().to_string()),
                 asn,
                 as_org: asn.and_then(|asn| enrichment.asn(asn)?.org.clone()),
                 first_seen: stats.span.first_ns().map(format_rfc3339),
                 last_seen: stats.span.last_ns().map(format_rfc3339),
                 ttl_values: stats.ttls.values().to_vec(),
-                flags: origin
-                    .map(|origin| source_flags(origin, enrichment.category(origin)))
-                    .unwrap_or_default(),
+                flags: source_flags(origin, enrichment.category(origin)),
             }
-        })
-        .collect()
+        },
+    )
+    .collect()
 }
 
 fn source_flags(origin: &SourceOrigin, category: AsnCategory) -> Vec<String> {
@@ -544,5 +573,59 @@ fn attribution(source: &DatabaseSource, database_type: &str, description: Option
             "GeoIP2 data by MaxMind (https://www.maxmind.com).".to_string()
         }
         DatabaseSource::File(_) => description.unwrap_or(database_type).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::SourceList;
+    use crate::enrich::Enrichment;
+    use std::net::IpAddr;
+
+    /// A source list whose sources (10.0.0.1, .2, ...) sent `packets` each.
+    fn list_with_packets(packets: &[u64]) -> SourceList {
+        let mut table = crate::aggregate::SourceTable::default();
+        for (n, &count) in packets.iter().enumerate() {
+            let source = IpAddr::from([10, 0, 0, n as u8 + 1]);
+            for _ in 0..count {
+                table.observe(&crate::decode::Packet::for_test(
+                    source,
+                    IpAddr::from([192, 0, 2, 1]),
+                    17,
+                    0,
+                ));
+            }
+        }
+        table.into_sorted()
+    }
+
+    fn ranked(list: &SourceList, count: usize) -> Vec<(String, u64)> {
+        let enrichment = Enrichment::default();
+        top_sources(Senders::all(list, &enrichment), count)
+            .into_iter()
+            .map(|top| (top.ip, top.packets))
+            .collect()
+    }
+
+    #[test]
+    fn top_sources_rank_by_packets_then_address() {
+        let list = list_with_packets(&[3, 5, 5, 1, 5, 2]);
+        let expected = |pairs: &[(u8, u64)]| -> Vec<(String, u64)> {
+            pairs
+                .iter()
+                .map(|&(host, packets)| (format!("10.0.0.{host}"), packets))
+                .collect()
+        };
+        assert_eq!(ranked(&list, 2), expected(&[(2, 5), (3, 5)]));
+        assert_eq!(
+            ranked(&list, 4),
+            expected(&[(2, 5), (3, 5), (5, 5), (1, 3)])
+        );
+        assert_eq!(
+            ranked(&list, 100),
+            expected(&[(2, 5), (3, 5), (5, 5), (1, 3), (6, 2), (4, 1)])
+        );
+        assert!(ranked(&list, 0).is_empty());
     }
 }

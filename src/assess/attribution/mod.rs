@@ -24,7 +24,7 @@ mod estimate;
 mod judge;
 mod origin;
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -32,6 +32,8 @@ use serde::Serialize;
 use crate::assess::diversity;
 use crate::assess::spoofing::Verdict;
 use crate::enrich::CountryCode;
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 pub use caveats::{Caveat, Severity};
 pub use claim::{Claim, ClaimError};
@@ -400,8 +402,9 @@ impl Population {
             senders: senders.len() as u64,
             ..Population::default()
         };
-        let mut countries: BTreeMap<CountryCode, u64> = BTreeMap::new();
-        let mut asns: BTreeMap<u32, u64> = BTreeMap::new();
+        // Hashed, one entry per sender; ordered once by `by_count`.
+        let mut countries: FastMap<CountryCode, u64> = FastMap::default();
+        let mut asns: FastMap<u32, u64> = FastMap::default();
         for sender in senders {
             if sender.bogon {
                 population.bogons += 1;
@@ -421,15 +424,17 @@ impl Population {
                 *asns.entry(asn).or_default() += 1;
             }
         }
-        let located_countries: Vec<u64> = countries
+        population.countries = by_count(countries);
+        population.asns = by_count(asns);
+        // In the ordered list's order, so the sum comes out the same whatever the map's.
+        let located_countries: Vec<u64> = population
+            .countries
             .iter()
-            .filter(|(code, _)| **code != CountryCode::UNKNOWN)
-            .map(|(_, &count)| count)
+            .filter(|(code, _)| *code != CountryCode::UNKNOWN)
+            .map(|&(_, count)| count)
             .collect();
         population.effective_countries = diversity::country_concentration(&located_countries)
             .map(|concentration| concentration.effective_countries);
-        population.countries = by_count(countries);
-        population.asns = by_count(asns);
         population
     }
 
@@ -451,7 +456,7 @@ impl Population {
 }
 
 /// Entries largest count first, ties by key ascending.
-fn by_count<K: Ord + Copy>(counts: BTreeMap<K, u64>) -> Vec<(K, u64)> {
+fn by_count<K: Ord + Copy>(counts: FastMap<K, u64>) -> Vec<(K, u64)> {
     let mut entries: Vec<(K, u64)> = counts.into_iter().collect();
     entries.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     entries
