@@ -17,9 +17,8 @@ use super::Traffic;
 
 /// Everything the section is built from.
 pub struct AttributionParts<'a> {
-    pub senders: Senders<'a>,
+    pub senders: &'a AttributionSenders,
     pub attack: &'a Traffic,
-    pub baseline: Option<&'a Traffic>,
     pub databases: &'a GeoDatabases,
     pub claims: &'a [Claim],
     pub attack_detected: bool,
@@ -29,10 +28,7 @@ pub struct AttributionParts<'a> {
 }
 
 pub fn build(parts: &AttributionParts) -> Attribution {
-    let senders = senders_of(parts.senders);
-    let baseline = parts
-        .baseline
-        .map(|traffic| senders_of(Senders::all(&traffic.sources, &traffic.enrichment)));
+    let AttributionSenders { senders, baseline } = parts.senders;
     // The databases are walked only when a claim will be judged.
     let assessing = parts.attack_detected || !parts.claims.is_empty();
     let space = assessing.then(|| parts.databases.address_space());
@@ -51,7 +47,7 @@ pub fn build(parts: &AttributionParts) -> Attribution {
         .map(|row| row.kind.as_str().to_string())
         .collect();
     attribution::assess(&AttributionInputs {
-        senders: &senders,
+        senders,
         baseline: baseline.as_deref(),
         address_space_share: space
             .is_some()
@@ -65,6 +61,22 @@ pub fn build(parts: &AttributionParts) -> Attribution {
         geoip: geoip_facts(parts.databases),
         claims: parts.claims,
     })
+}
+
+/// The attack's senders, and the baseline's sources, as attribution reads them.
+pub struct AttributionSenders {
+    senders: Vec<Sender>,
+    baseline: Option<Vec<Sender>>,
+}
+
+impl AttributionSenders {
+    pub fn of(senders: Senders, baseline: Option<&Traffic>) -> AttributionSenders {
+        AttributionSenders {
+            senders: senders_of(senders),
+            baseline: baseline
+                .map(|traffic| senders_of(Senders::all(&traffic.sources, &traffic.enrichment))),
+        }
+    }
 }
 
 /// The attribution view of each sender.

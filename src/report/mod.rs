@@ -13,6 +13,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use crate::aggregate::timeline::Timeline;
 use crate::aggregate::{Aggregate, BeyondCap, SourceList};
 use crate::assess::attribution::Attribution;
 use crate::assess::spoofing::SpoofingAssessment;
@@ -176,46 +177,24 @@ impl Report {
             Some(kept) => Senders::kept(&attack.sources, &attack.enrichment, kept),
             None => Senders::all(&attack.sources, &attack.enrichment),
         };
-        let mut origin = origin::build(senders, config.top_sources);
-        origin.sources.diversity = diversity::diversity(senders, &origin.countries);
-        origin.sources.all_senders = attack.sources.len() as u64;
-        if let Some(beyond) = &attack.beyond_cap {
-            origin::add_beyond_cap(&mut origin.sources, beyond);
-        }
-        if let Some(baseline) = baseline {
-            let normal = origin::build(Senders::all(&baseline.sources, &baseline.enrichment), 0);
-            origin::compare_with_baseline(&mut origin, &normal);
-        }
-        // Waves are periods of attack: none where no attack was recognised.
-        let detected_waves = if victims.is_empty() {
-            Vec::new()
-        } else {
-            waves::detect_waves(&aggregate.timeline)
-        };
-        let wave_sources = senders.iter().filter_map(|sender| {
-            // Bogons send like any other source but have no country to rank.
-            let country = sender.origin.bogon.is_none().then(|| {
-                sender
-                    .origin
-                    .country
-                    .as_ref()
-                    .map_or(UNKNOWN_COUNTRY, CountryCode::as_str)
-            });
-            Some(waves::WaveSender {
-                first_ns: sender.stats.span.first_ns()?,
-                last_ns: sender.stats.span.last_ns()?,
-                country,
-                packets: sender.stats.packets,
-                bytes: sender.stats.bytes,
-            })
-        });
-        let mut waves = waves::wave_reports(&detected_waves, wave_sources, TOP_COUNTRIES_PER_WAVE);
-        let wave_filter = vectors::victims_filter(&victims);
-        for wave in &mut waves {
-            wave.bpf.clone_from(&wave_filter);
-        }
         let reflection = vectors::is_reflection(&vector_rows);
-        let spoofing = diversity::spoofing(senders, reflection);
+        // Each section below is a pass over every sender, and none needs another's result:
+        // with millions of senders they take most of the report's time, so they run side by
+        // side (each is deterministic, so the report is the same whatever the order).
+        let ((origin, waves), (spoofing, attribution_senders)) = rayon::join(
+            || {
+                rayon::join(
+                    || origin_sections(senders, attack, *baseline, config.top_sources),
+                    || wave_section(senders, &aggregate.timeline, &victims),
+                )
+            },
+            || {
+                rayon::join(
+                    || diversity::spoofing(senders, reflection),
+                    || attribution::AttributionSenders::of(senders, *baseline),
+                )
+            },
+        );
         let summary = summary::build(&SummaryInputs {
             vectors: &vector_rows,
             victims: &victims,
@@ -228,9 +207,8 @@ impl Report {
             waves: waves.len(),
         });
         let attribution = attribution::build(&attribution::AttributionParts {
-            senders,
+            senders: &attribution_senders,
             attack,
-            baseline: *baseline,
             databases,
             claims: &config.claims,
             attack_detected: summary.attack_detected,
@@ -279,6 +257,59 @@ impl Report {
             attribution,
         }
     }
+}
+
+/// `sources`, `countries` and `asns` over the attack senders, with their diversity and, given
+/// a baseline, each row's baseline share and lift.
+fn origin_sections(
+    senders: Senders,
+    attack: &Traffic,
+    baseline: Option<&Traffic>,
+    top_sources: usize,
+) -> origin::OriginSections {
+    let mut origin = origin::build(senders, top_sources);
+    origin.sources.diversity = diversity::diversity(senders, &origin.countries);
+    origin.sources.all_senders = attack.sources.len() as u64;
+    if let Some(beyond) = &attack.beyond_cap {
+        origin::add_beyond_cap(&mut origin.sources, beyond);
+    }
+    if let Some(baseline) = baseline {
+        let normal = origin::build(Senders::all(&baseline.sources, &baseline.enrichment), 0);
+        origin::compare_with_baseline(&mut origin, &normal);
+    }
+    origin
+}
+
+/// `waves[]`: the waves of the attack series and the senders active in each. None where no
+/// attack was recognised (no victim): waves are periods of attack.
+fn wave_section(senders: Senders, timeline: &Timeline, victims: &[Victim]) -> Vec<WaveReport> {
+    if victims.is_empty() {
+        return Vec::new();
+    }
+    let detected = waves::detect_waves(timeline);
+    let wave_sources = senders.iter().filter_map(|sender| {
+        // Bogons send like any other source but have no country to rank.
+        let country = sender.origin.bogon.is_none().then(|| {
+            sender
+                .origin
+                .country
+                .as_ref()
+                .map_or(UNKNOWN_COUNTRY, CountryCode::as_str)
+        });
+        Some(waves::WaveSender {
+            first_ns: sender.stats.span.first_ns()?,
+            last_ns: sender.stats.span.last_ns()?,
+            country,
+            packets: sender.stats.packets,
+            bytes: sender.stats.bytes,
+        })
+    });
+    let mut waves = waves::wave_reports(&detected, wave_sources, TOP_COUNTRIES_PER_WAVE);
+    let filter = vectors::victims_filter(victims);
+    for wave in &mut waves {
+        wave.bpf.clone_from(&filter);
+    }
+    waves
 }
 
 fn span_text(span: &TimeSpan) -> (Option<String>, Option<String>) {
