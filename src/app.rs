@@ -149,8 +149,8 @@ pub fn analyse(inputs: &[InputSource], databases: &GeoDatabases, config: &Config
     });
     aggregate.finish();
     let beyond_cap = aggregate.sources.beyond_cap.take();
-    let sources = std::mem::take(&mut aggregate.sources).into_sorted();
-    let enrichment = enrich::enrich(&sources, databases);
+    let (sources, enrichment) = std::mem::take(&mut aggregate.sources)
+        .into_sorted_alongside(|addresses| enrich::enrich_addresses(addresses, databases));
     Traffic {
         captures,
         aggregate,

@@ -612,8 +612,8 @@ impl Merged {
         let mut aggregate = std::mem::take(&mut self.aggregate);
         aggregate.finish();
         let beyond_cap = aggregate.sources.beyond_cap.take();
-        let sources = std::mem::take(&mut aggregate.sources).into_sorted();
-        let enrichment = enrich::enrich(&sources, databases);
+        let (sources, enrichment) = std::mem::take(&mut aggregate.sources)
+            .into_sorted_alongside(|addresses| enrich::enrich_addresses(addresses, databases));
         let traffic = Traffic {
             captures: std::mem::take(&mut self.captures),
             aggregate,

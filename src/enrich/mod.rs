@@ -130,7 +130,11 @@ const MIN_SOURCES_TO_SPLIT: usize = 1 << 14;
 /// halves are joined in order, and an ASN seen in both keeps the first half's details, so the
 /// result is the same as one pass in address order.
 pub fn enrich(sources: &SourceList, databases: &GeoDatabases) -> Enrichment {
-    let addresses = sources.addresses();
+    enrich_addresses(sources.addresses(), databases)
+}
+
+/// `enrich` for sorted, distinct addresses (those of a `SourceList`, before its records are).
+pub fn enrich_addresses(addresses: &[IpAddr], databases: &GeoDatabases) -> Enrichment {
     let parallel = std::thread::available_parallelism().is_ok_and(|cores| cores.get() > 1);
     if !parallel || addresses.len() < MIN_SOURCES_TO_SPLIT {
         return enrich_in_order(addresses, databases);
