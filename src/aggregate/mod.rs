@@ -13,6 +13,7 @@
 //! says no, `append` gives exactly the single pass's aggregate (below the caps), and when it
 //! says yes, the batch run reads that capture again into the aggregate itself.
 
+mod address_index;
 mod alongside;
 mod handshakes;
 mod settling;

@@ -8,6 +8,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use super::address_index::{Ipv4Index, Lookup};
 use super::sketch::{HeavyHitters, SourceCardinality};
 use super::vectors::VectorKind;
 
@@ -174,7 +175,7 @@ impl BeyondCap {
 /// bytes per IPv4 source in all (64 of counters, the rest the map at its load factor).
 #[derive(Debug, Clone)]
 pub struct SourceTable {
-    ipv4: HashMap<u32, u32, foldhash::fast::RandomState>,
+    ipv4: Ipv4Index,
     ipv6: HashMap<u128, u32, foldhash::fast::RandomState>,
     /// Indexed by the positions the maps hold; holds `used` records and zeroed ones ahead of
     /// them (see `RECORDS_AHEAD`).
@@ -212,7 +213,7 @@ const MOST_POSITIONS: usize = u32::MAX as usize;
 impl SourceTable {
     pub fn with_cap(cap: usize) -> SourceTable {
         SourceTable {
-            ipv4: HashMap::default(),
+            ipv4: Ipv4Index::default(),
             ipv6: HashMap::default(),
             stats: Vec::new(),
             used: 0,
@@ -228,10 +229,13 @@ impl SourceTable {
         let next = self.used;
         let room = next < self.cap;
         let position = match address {
-            IpAddr::V4(v4) => match self.ipv4.entry(u32::from(v4)) {
-                Entry::Occupied(entry) => *entry.get(),
-                Entry::Vacant(entry) if room => *entry.insert(next as u32),
-                Entry::Vacant(_) => return None,
+            IpAddr::V4(v4) => match self
+                .ipv4
+                .position_or_insert(u32::from(v4), next as u32, room)
+            {
+                Lookup::Found(position) => position,
+                Lookup::Inserted => next as u32,
+                Lookup::Absent => return None,
             },
             IpAddr::V6(v6) => match self.ipv6.entry(u128::from(v6)) {
                 Entry::Occupied(entry) => *entry.get(),
@@ -252,10 +256,10 @@ impl SourceTable {
 
     fn position(&self, address: &IpAddr) -> Option<usize> {
         let position = match address {
-            IpAddr::V4(v4) => self.ipv4.get(&u32::from(*v4)),
-            IpAddr::V6(v6) => self.ipv6.get(&u128::from(*v6)),
+            IpAddr::V4(v4) => self.ipv4.get(u32::from(*v4)),
+            IpAddr::V6(v6) => self.ipv6.get(&u128::from(*v6)).copied(),
         };
-        position.map(|&position| position as usize)
+        position.map(|position| position as usize)
     }
 
     /// Counts `packet` for its source and gives the source's record, for the caller to add
@@ -378,7 +382,7 @@ impl SourceTable {
         let ipv4 = self
             .ipv4
             .iter()
-            .map(|(&v4, &position)| (IpAddr::V4(Ipv4Addr::from(v4)), position));
+            .map(|(v4, position)| (IpAddr::V4(Ipv4Addr::from(v4)), position));
         let ipv6 = self
             .ipv6
             .iter()
@@ -446,11 +450,7 @@ impl SourceTable {
     /// own order; the keys are distinct, so the unstable sort is exact.
     fn into_order(mut self) -> (Vec<IpAddr>, Vec<u32>, Vec<SourceStats>) {
         // An IPv4 key packs the address above the position, so it sorts as one integer.
-        let mut ipv4: Vec<u64> = self
-            .ipv4
-            .into_iter()
-            .map(|(v4, position)| u64::from(v4) << 32 | u64::from(position))
-            .collect();
+        let mut ipv4: Vec<u64> = self.ipv4.into_packed();
         let mut ipv6: Vec<(u128, u32)> = self.ipv6.into_iter().collect();
         sort_by_high_half(&mut ipv4);
         ipv6.sort_unstable();
