@@ -65,7 +65,9 @@ def main():
     parser.add_argument("--skip-peers", action="store_true", help="only measure whence")
     args = parser.parse_args()
 
-    subprocess.run(["cargo", "build", "--release", "--quiet", "--workspace", "--examples"], cwd=ROOT, check=True)
+    # `--examples` alone would build only the examples and leave a stale `whence` binary.
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--workspace", "--bins", "--examples"],
+                   cwd=ROOT, check=True)
     whence = ROOT / "target/release/whence"
     data = ROOT / "bench-data"
     data.mkdir(exist_ok=True)
