@@ -9,10 +9,9 @@
 //! few megabytes whatever the capture holds. Packets are observed in exactly the order they
 //! were read: the aggregate is the same as on one thread.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::ops::Range;
 use std::sync::mpsc;
-
-use std::net::{IpAddr, Ipv4Addr};
 
 use super::Aggregate;
 use super::sources::WARM_GROUP;
