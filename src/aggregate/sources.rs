@@ -8,6 +8,8 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use rayon::prelude::*;
+
 use super::address_index::{Ipv4Index, Lookup};
 use super::sketch::{HeavyHitters, SourceCardinality};
 use super::vectors::VectorKind;
@@ -447,23 +449,32 @@ impl SourceTable {
     ///
     /// Sorts compact keys (the address as an integer, with the record's position) rather than
     /// the records. IPv4 sorts before IPv6 and each by its integer value, which is `IpAddr`'s
-    /// own order; the keys are distinct, so the unstable sort is exact.
+    /// own order; the keys are distinct, so the unstable sort is exact. With millions of
+    /// sources this is the one step between reading and enrichment: the sorts, and then the
+    /// addresses and the positions, are made side by side on the cores there are.
     fn into_order(mut self) -> (Vec<IpAddr>, Vec<u32>, Vec<SourceStats>) {
         // An IPv4 key packs the address above the position, so it sorts as one integer.
         let mut ipv4: Vec<u64> = self.ipv4.into_packed();
         let mut ipv6: Vec<(u128, u32)> = self.ipv6.into_iter().collect();
-        sort_by_high_half(&mut ipv4);
-        ipv6.sort_unstable();
-        let addresses = ipv4
-            .iter()
-            .map(|&key| IpAddr::V4(Ipv4Addr::from((key >> 32) as u32)))
-            .chain(ipv6.iter().map(|&(v6, _)| IpAddr::V6(Ipv6Addr::from(v6))))
-            .collect();
-        let order = ipv4
-            .iter()
-            .map(|&key| key as u32)
-            .chain(ipv6.iter().map(|&(_, position)| position))
-            .collect();
+        rayon::join(|| sort_by_high_half(&mut ipv4), || ipv6.sort_unstable());
+        let (addresses, order) = rayon::join(
+            || {
+                let mut addresses = Vec::with_capacity(ipv4.len() + ipv6.len());
+                ipv4.par_iter()
+                    .map(|&key| IpAddr::V4(Ipv4Addr::from((key >> 32) as u32)))
+                    .collect_into_vec(&mut addresses);
+                addresses.extend(ipv6.iter().map(|&(v6, _)| IpAddr::V6(Ipv6Addr::from(v6))));
+                addresses
+            },
+            || {
+                let mut order = Vec::with_capacity(ipv4.len() + ipv6.len());
+                ipv4.par_iter()
+                    .map(|&key| key as u32)
+                    .collect_into_vec(&mut order);
+                order.extend(ipv6.iter().map(|&(_, position)| position));
+                order
+            },
+        );
         self.stats.truncate(self.used);
         (addresses, order, self.stats)
     }
@@ -482,39 +493,71 @@ fn gather(records: &[SourceStats], order: &[u32]) -> Vec<SourceStats> {
 }
 
 /// Sorts keys whose high 32 bits are distinct (an IPv4 address above a position) by those
-/// bits: four passes of a least-significant-digit radix sort, a byte at a time. A flood of
-/// millions of distinct sources spent most of the end of ingest in a comparison sort.
-fn sort_by_high_half(keys: &mut Vec<u64>) {
+/// bits, as a radix sort a byte at a time: one pass splits the keys into runs by the
+/// address's first byte, then each run is sorted by the other three bytes, least significant
+/// first, the runs side by side. A run (a /8's sources) is small enough to stay in cache while
+/// it is sorted. A flood of millions of distinct sources spent most of the end of ingest in a
+/// comparison sort.
+fn sort_by_high_half(keys: &mut [u64]) {
     const SMALL: usize = 1 << 12;
     if keys.len() < SMALL {
         keys.sort_unstable();
         return;
     }
-    let mut buffer = vec![0u64; keys.len()];
-    for shift in [32u32, 40, 48, 56] {
-        let digit = |key: u64| ((key >> shift) & 0xff) as usize;
-        let mut starts = [0usize; 256];
-        for &key in keys.iter() {
-            if let Some(count) = starts.get_mut(digit(key)) {
-                *count += 1;
-            }
-        }
-        let mut next = 0;
-        for start in starts.iter_mut() {
-            let count = *start;
-            *start = next;
-            next += count;
-        }
-        for &key in keys.iter() {
-            if let Some(start) = starts.get_mut(digit(key))
-                && let Some(slot) = buffer.get_mut(*start)
-            {
-                *slot = key;
-                *start += 1;
-            }
-        }
-        std::mem::swap(keys, &mut buffer);
+    let mut runs = vec![0u64; keys.len()];
+    let starts = scatter_by_digit(keys, &mut runs, 56);
+    // `runs` holds the keys by first byte; each run is sorted into its place in `keys` (three
+    // passes, the last of which writes there).
+    let mut pieces = Vec::with_capacity(starts.len());
+    let (mut rest_runs, mut rest_keys) = (runs.as_mut_slice(), &mut *keys);
+    let mut taken = 0;
+    for &end in starts
+        .iter()
+        .skip(1)
+        .chain(std::iter::once(&rest_runs.len()))
+    {
+        let length = end.saturating_sub(taken);
+        let (run, later_runs) = rest_runs.split_at_mut(length.min(rest_runs.len()));
+        let (place, later_keys) = rest_keys.split_at_mut(length.min(rest_keys.len()));
+        pieces.push((run, place));
+        rest_runs = later_runs;
+        rest_keys = later_keys;
+        taken += length;
     }
+    pieces.into_par_iter().for_each(|(run, place)| {
+        scatter_by_digit(run, place, 32);
+        scatter_by_digit(place, run, 40);
+        scatter_by_digit(run, place, 48);
+    });
+}
+
+/// Copies `from` into `to` ordered by the byte of each key at `shift`, keeping the order of
+/// keys with the same byte (one stable pass of a radix sort); gives where each byte's keys
+/// start in `to`.
+fn scatter_by_digit(from: &[u64], to: &mut [u64], shift: u32) -> [usize; 256] {
+    let digit = |key: u64| ((key >> shift) & 0xff) as usize;
+    let mut counts = [0usize; 256];
+    for &key in from {
+        if let Some(count) = counts.get_mut(digit(key)) {
+            *count += 1;
+        }
+    }
+    let mut starts = [0usize; 256];
+    let mut next = 0;
+    for (start, count) in starts.iter_mut().zip(counts) {
+        *start = next;
+        next += count;
+    }
+    let mut cursors = starts;
+    for &key in from {
+        if let Some(cursor) = cursors.get_mut(digit(key))
+            && let Some(slot) = to.get_mut(*cursor)
+        {
+            *slot = key;
+            *cursor += 1;
+        }
+    }
+    starts
 }
 
 /// The sources after ingest, sorted by address. Enrichment walks the GeoIP search trees in
@@ -731,6 +774,27 @@ mod tests {
             expected.sort_unstable_by_key(|key| key >> 32);
             sort_by_high_half(&mut keys);
             assert_eq!(keys, expected, "{length} keys");
+        }
+    }
+
+    #[test]
+    fn radix_sort_orders_keys_crowded_into_few_first_bytes() {
+        // All in one /8 (a single run holds every key), and spread over three /8s with the
+        // other 253 first bytes empty.
+        for first_bytes in [&[10u32][..], &[0, 127, 255]] {
+            let mut keys: Vec<u64> = (0..50_000u32)
+                .map(|n| {
+                    let first = first_bytes[n as usize % first_bytes.len()];
+                    let address = first << 24 | (n.wrapping_mul(0x9e37_79b1) >> 8);
+                    u64::from(address) << 32 | u64::from(n)
+                })
+                .collect();
+            keys.sort_unstable_by_key(|key| key >> 32);
+            keys.dedup_by_key(|key| *key >> 32);
+            let expected = keys.clone();
+            keys.reverse();
+            sort_by_high_half(&mut keys);
+            assert_eq!(keys, expected, "first bytes {first_bytes:?}");
         }
     }
 

@@ -571,19 +571,20 @@ impl Tally {
 
 /// The report's `vectors[]`: what reached `victims` (the rows of `choose_victims`), by vector,
 /// protocol and service port, above `VECTOR_MIN_SHARE`; the rest as one `benign_or_unknown` row.
-/// `per_source_masks` gives, for every source, the OR of the bits of its packets'
-/// classifications (`Classification::bit`). Sorted by packets, largest first, then kind.
+/// `sources_per_mask` gives how many sources have each mask, a source's mask being the OR of
+/// the bits of its packets' classifications (`Classification::bit`); a mask may come more
+/// than once, its counts are added. Sorted by packets, largest first, then kind.
 pub fn vectors_report(
     counters: &VectorCounters,
     victims: &[Victim],
-    per_source_masks: impl IntoIterator<Item = u32>,
+    sources_per_mask: impl IntoIterator<Item = (u32, u64)>,
 ) -> Vec<VectorReport> {
     let networks = victim_networks(victims);
     // Sources per kind, from the masks; the masks are kept by value (few distinct ones) to
     // count the sources of unreported kinds once the rows are known.
     let mut masks: HashMap<u32, u64> = HashMap::new();
-    for mask in per_source_masks {
-        *masks.entry(mask).or_default() += 1;
+    for (mask, sources) in sources_per_mask {
+        *masks.entry(mask).or_default() += sources;
     }
     let mut sources_by_kind = [0u64; VectorKind::ALL.len()];
     for (&mask, &count) in &masks {
@@ -1172,7 +1173,11 @@ mod tests {
 
         fn report(&self, explicit: &[IpNetwork]) -> (Vec<Victim>, Vec<VectorReport>) {
             let candidates = choose_victims(&self.counters, explicit);
-            let vectors = vectors_report(&self.counters, &candidates, self.masks.values().copied());
+            let vectors = vectors_report(
+                &self.counters,
+                &candidates,
+                self.masks.values().map(|&mask| (mask, 1)),
+            );
             let victims = attack_victims(&self.counters, &candidates, &vectors);
             (victims, vectors)
         }

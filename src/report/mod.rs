@@ -158,13 +158,7 @@ impl Report {
         let vector_rows = vectors::vectors_report(
             &aggregate.vectors,
             &candidates,
-            attack
-                .sources
-                .addresses()
-                .iter()
-                .zip(attack.sources.stats())
-                .filter(|(address, _)| !is_candidate(address))
-                .map(|(_, stats)| stats.vectors),
+            senders::sources_per_vector_mask(&attack.sources, is_candidate),
         );
         let victims = vectors::attack_victims(&aggregate.vectors, &candidates, &vector_rows);
         let kept = senders::attack_sender_indices(
