@@ -3,6 +3,8 @@
 //! share, spoofing, reflection, validated senders, then the confidence caps), and each leaves
 //! a factor with the number it used, so a reader can redo the verdict from the list.
 
+use rayon::prelude::*;
+
 use crate::assess::spoofing::{Verdict, percent};
 
 use super::{
@@ -10,7 +12,8 @@ use super::{
     DATABASE_AGE_WARNING_DAYS, Effect, ExpectedBasis, Factor, LOW_VOLUME_SOURCES, Likelihood,
     MIN_BASELINE_SOURCES, MIN_VALIDATED_SOURCES, Population, RENTED_MOSTLY, SUBSTANTIAL_SHARE,
     SUPPORTED_LIFT, SUPPORTED_SHARE, Sender, WEAK_LIFT, WEAK_LIFTED_SHARE, WEAK_SHARE, gap_text,
-    percent_range, probability_at_least, round3, share, too_old, vector_list, wilson_interval,
+    percent_range, probability_at_least, round3, share, slice_length, too_old, vector_list,
+    wilson_interval,
 };
 
 /// A claim's counts among the located senders.
@@ -26,6 +29,29 @@ struct Tally {
 }
 
 fn tally(claim: &Claim, senders: &[Sender]) -> Tally {
+    // A slice per thread; the counts add up the same in any order (see `Population::of`).
+    senders
+        .par_chunks(slice_length(senders.len()))
+        .map(|slice| tally_slice(claim, slice))
+        .reduce(Tally::default, |mut tally, other| {
+            tally.sources += other.sources;
+            tally.packets = tally.packets.saturating_add(other.packets);
+            tally.validated += other.validated;
+            tally.registered += other.registered;
+            tally.registered_known += other.registered_known;
+            tally
+        })
+}
+
+/// A claim's matching sources and the sources with a registered country, as `tally` counts
+/// them.
+#[cfg(test)]
+pub(super) fn tally_for_test(claim: &Claim, senders: &[Sender]) -> (u64, u64) {
+    let tally = tally(claim, senders);
+    (tally.sources, tally.registered_known)
+}
+
+fn tally_slice(claim: &Claim, senders: &[Sender]) -> Tally {
     let mut tally = Tally::default();
     for sender in senders.iter().filter(|sender| !sender.bogon) {
         if claim.matches(sender) {

@@ -27,6 +27,7 @@ mod origin;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::assess::diversity;
@@ -398,32 +399,18 @@ struct Population {
 
 impl Population {
     fn of(senders: &[Sender]) -> Population {
-        let mut population = Population {
-            senders: senders.len() as u64,
-            ..Population::default()
-        };
-        // Hashed, one entry per sender; ordered once by `by_count`.
-        let mut countries: FastMap<CountryCode, u64> = FastMap::default();
-        let mut asns: FastMap<u32, u64> = FastMap::default();
-        for sender in senders {
-            if sender.bogon {
-                population.bogons += 1;
-                continue;
-            }
-            population.located += 1;
-            population.packets = population.packets.saturating_add(sender.packets);
-            population.validated += u64::from(sender.validated);
-            population.hosting += u64::from(sender.hosting);
-            population.anonymizer += u64::from(sender.anonymizer);
-            population.rented += u64::from(sender.hosting || sender.anonymizer);
-            population.ipv4 += u64::from(sender.address.is_ipv4());
-            *countries
-                .entry(sender.country.unwrap_or(CountryCode::UNKNOWN))
-                .or_default() += 1;
-            if let Some(asn) = sender.asn {
-                *asns.entry(asn).or_default() += 1;
-            }
-        }
+        // Millions of senders in a spoofed flood: counted in one slice per thread, whose
+        // counts (integers) add up to the same totals in any order.
+        let counts = senders
+            .par_chunks(slice_length(senders.len()))
+            .map(PopulationCounts::of)
+            .reduce(PopulationCounts::default, PopulationCounts::merge);
+        let PopulationCounts {
+            mut population,
+            countries,
+            asns,
+        } = counts;
+        population.senders = senders.len() as u64;
         population.countries = by_count(countries);
         population.asns = by_count(asns);
         // In the ordered list's order, so the sum comes out the same whatever the map's.
@@ -452,6 +439,75 @@ impl Population {
         self.effective_countries
             .is_some_and(|effective| round3(effective) >= BOTNET_EFFECTIVE_COUNTRIES)
             || self.unique_asns() >= BOTNET_ASNS
+    }
+}
+
+/// A slice of the senders per thread, and no smaller than `MIN_SENDERS_PER_SLICE`: each
+/// slice's maps of countries and ASNs are merged at the end, so more slices cost more.
+fn slice_length(senders: usize) -> usize {
+    senders
+        .div_ceil(rayon::current_num_threads().max(1))
+        .max(MIN_SENDERS_PER_SLICE)
+}
+
+/// Fewest senders worth a thread of their own.
+const MIN_SENDERS_PER_SLICE: usize = 1 << 14;
+
+/// `Population`'s sums over some of the senders, with its sources per country and ASN still
+/// hashed (one entry per sender).
+#[derive(Default)]
+struct PopulationCounts {
+    population: Population,
+    countries: FastMap<CountryCode, u64>,
+    asns: FastMap<u32, u64>,
+}
+
+impl PopulationCounts {
+    fn of(senders: &[Sender]) -> PopulationCounts {
+        let mut counts = PopulationCounts::default();
+        let population = &mut counts.population;
+        for sender in senders {
+            if sender.bogon {
+                population.bogons += 1;
+                continue;
+            }
+            population.located += 1;
+            population.packets = population.packets.saturating_add(sender.packets);
+            population.validated += u64::from(sender.validated);
+            population.hosting += u64::from(sender.hosting);
+            population.anonymizer += u64::from(sender.anonymizer);
+            population.rented += u64::from(sender.hosting || sender.anonymizer);
+            population.ipv4 += u64::from(sender.address.is_ipv4());
+            *counts
+                .countries
+                .entry(sender.country.unwrap_or(CountryCode::UNKNOWN))
+                .or_default() += 1;
+            if let Some(asn) = sender.asn {
+                *counts.asns.entry(asn).or_default() += 1;
+            }
+        }
+        counts
+    }
+
+    /// Both slices' counts. Packets add up saturating, which for counts is the same in any
+    /// order (the total, or the maximum once the total passes it).
+    fn merge(mut self, other: PopulationCounts) -> PopulationCounts {
+        let (mine, theirs) = (&mut self.population, &other.population);
+        mine.bogons += theirs.bogons;
+        mine.located += theirs.located;
+        mine.packets = mine.packets.saturating_add(theirs.packets);
+        mine.validated += theirs.validated;
+        mine.hosting += theirs.hosting;
+        mine.anonymizer += theirs.anonymizer;
+        mine.rented += theirs.rented;
+        mine.ipv4 += theirs.ipv4;
+        for (country, sources) in other.countries {
+            *self.countries.entry(country).or_default() += sources;
+        }
+        for (asn, sources) in other.asns {
+            *self.asns.entry(asn).or_default() += sources;
+        }
+        self
     }
 }
 

@@ -1598,3 +1598,70 @@ impl XorShift {
         self.0
     }
 }
+
+/// Counted in slices side by side, a large population and a claim's tally come out as one
+/// pass over the senders gives them.
+#[test]
+fn population_and_tally_counted_in_slices_match_one_pass() {
+    let countries = ["CN", "US", "DE", "BR"].map(|code| CountryCode::parse(code).unwrap());
+    let senders: Vec<Sender> = (0..3 * MIN_SENDERS_PER_SLICE as u32 + 11)
+        .map(|n| Sender {
+            address: IpAddr::from(n.wrapping_mul(0x9e37_79b1).to_be_bytes()),
+            packets: u64::from(n % 13) + 1,
+            country: (n % 9 != 0).then_some(countries[n as usize % countries.len()]),
+            registered_country: (n % 4 == 0).then_some(countries[0]),
+            asn: (n % 6 != 0).then_some(64_500 + n % 40),
+            validated: n % 11 == 0,
+            bogon: n % 17 == 0,
+            hosting: n % 5 == 0,
+            anonymizer: n % 23 == 0,
+        })
+        .collect();
+    let population = super::Population::of(&senders);
+    let located: Vec<&Sender> = senders.iter().filter(|sender| !sender.bogon).collect();
+    assert_eq!(population.senders, senders.len() as u64);
+    assert_eq!(population.bogons, (senders.len() - located.len()) as u64);
+    assert_eq!(population.located, located.len() as u64);
+    assert_eq!(
+        population.packets,
+        located.iter().map(|s| s.packets).sum::<u64>()
+    );
+    assert_eq!(
+        population.validated,
+        located.iter().filter(|s| s.validated).count() as u64
+    );
+    assert_eq!(
+        population.hosting,
+        located.iter().filter(|s| s.hosting).count() as u64
+    );
+    assert_eq!(population.unique_asns(), 40);
+    let counted: u64 = population
+        .countries
+        .iter()
+        .map(|(_, sources)| sources)
+        .sum();
+    assert_eq!(counted, population.located);
+    assert!(
+        population
+            .countries
+            .windows(2)
+            .all(|pair| pair[0].1 >= pair[1].1)
+    );
+    let chinese = located
+        .iter()
+        .filter(|sender| sender.country == Some(countries[0]))
+        .count() as u64;
+    assert!(population.countries.contains(&(countries[0], chinese)));
+
+    let tally = judge::tally_for_test(&Claim::Country(countries[0]), &senders);
+    assert_eq!(
+        tally,
+        (
+            chinese,
+            located
+                .iter()
+                .filter(|s| s.registered_country.is_some())
+                .count() as u64
+        )
+    );
+}
