@@ -477,10 +477,16 @@ fn render_all(report: &Report, config: &Config) -> Result<Vec<(&'static str, Str
         .collect()
 }
 
-/// Reads `work` on the pool's threads and hands each result to `merge` in merge order, on the
+/// Reads `work` with `jobs` workers and hands each result to `merge` in merge order, on the
 /// calling thread. A worker starts a capture only while fewer than `2 * jobs` finished ones
 /// wait for an earlier, slower one, so memory is bounded whatever the archive holds. After an
 /// error from `merge`, no new capture is started and that error is returned.
+///
+/// The workers are threads of their own that hand each capture to the pool, not jobs of the
+/// pool: a worker waits for its turn (`Scheduler::claim`), and a pool thread waiting inside a
+/// report's parallel sections runs whatever job the pool holds, so a waiting worker taken up
+/// there would wait for the very capture it sits on, for ever. The pool only ever holds work
+/// that does not wait on the others.
 fn read_in_parallel(
     pool: &rayon::ThreadPool,
     work: &[Work],
@@ -496,25 +502,31 @@ fn read_in_parallel(
     };
     let (sender, receiver) = mpsc::channel::<(usize, FileResult)>();
     let mut failure = None;
-    pool.in_place_scope(|scope| {
-        for _ in 0..jobs.min(work.len()) {
+    std::thread::scope(|scope| -> Result<()> {
+        let mut started = 0;
+        for worker in 0..jobs.min(work.len()) {
             let sender = sender.clone();
             let scheduler = &scheduler;
-            scope.spawn(move |_| {
-                while let Some(position) = scheduler.claim() {
-                    let Some(item) = work.get(position) else {
-                        break;
-                    };
-                    if sender
-                        .send((position, read_one(position, item, shared)))
-                        .is_err()
-                    {
-                        break;
+            let spawned = std::thread::Builder::new()
+                .name(format!("batch-{worker}"))
+                .spawn_scoped(scope, move || {
+                    while let Some(position) = scheduler.claim() {
+                        let Some(item) = work.get(position) else {
+                            break;
+                        };
+                        let result = pool.install(|| read_one(position, item, shared));
+                        if sender.send((position, result)).is_err() {
+                            break;
+                        }
                     }
-                }
-            });
+                });
+            started += usize::from(spawned.is_ok());
         }
         drop(sender);
+        if started == 0 && !work.is_empty() {
+            scheduler.stop();
+            anyhow::bail!("cannot start the worker threads");
+        }
         let mut waiting = BTreeMap::new();
         let mut next = 0;
         for (position, result) in receiver {
@@ -530,7 +542,8 @@ fn read_in_parallel(
                 scheduler.merged(next);
             }
         }
-    });
+        Ok(())
+    })?;
     failure.map_or(Ok(()), Err)
 }
 
