@@ -505,24 +505,17 @@ fn sort_by_high_half(keys: &mut [u64]) {
         return;
     }
     let mut runs = vec![0u64; keys.len()];
-    let starts = scatter_by_digit(keys, &mut runs, 56);
+    let lengths = scatter_by_digit(keys, &mut runs, 56);
     // `runs` holds the keys by first byte; each run is sorted into its place in `keys` (three
     // passes, the last of which writes there).
-    let mut pieces = Vec::with_capacity(starts.len());
+    let mut pieces = Vec::with_capacity(lengths.len());
     let (mut rest_runs, mut rest_keys) = (runs.as_mut_slice(), &mut *keys);
-    let mut taken = 0;
-    for &end in starts
-        .iter()
-        .skip(1)
-        .chain(std::iter::once(&rest_runs.len()))
-    {
-        let length = end.saturating_sub(taken);
+    for length in lengths {
         let (run, later_runs) = rest_runs.split_at_mut(length.min(rest_runs.len()));
         let (place, later_keys) = rest_keys.split_at_mut(length.min(rest_keys.len()));
         pieces.push((run, place));
         rest_runs = later_runs;
         rest_keys = later_keys;
-        taken += length;
     }
     pieces.into_par_iter().for_each(|(run, place)| {
         scatter_by_digit(run, place, 32);
@@ -532,8 +525,8 @@ fn sort_by_high_half(keys: &mut [u64]) {
 }
 
 /// Copies `from` into `to` ordered by the byte of each key at `shift`, keeping the order of
-/// keys with the same byte (one stable pass of a radix sort); gives where each byte's keys
-/// start in `to`.
+/// keys with the same byte (one stable pass of a radix sort); gives how many keys have each
+/// byte.
 fn scatter_by_digit(from: &[u64], to: &mut [u64], shift: u32) -> [usize; 256] {
     let digit = |key: u64| ((key >> shift) & 0xff) as usize;
     let mut counts = [0usize; 256];
@@ -542,13 +535,12 @@ fn scatter_by_digit(from: &[u64], to: &mut [u64], shift: u32) -> [usize; 256] {
             *count += 1;
         }
     }
-    let mut starts = [0usize; 256];
+    let mut cursors = [0usize; 256];
     let mut next = 0;
-    for (start, count) in starts.iter_mut().zip(counts) {
-        *start = next;
+    for (cursor, count) in cursors.iter_mut().zip(counts) {
+        *cursor = next;
         next += count;
     }
-    let mut cursors = starts;
     for &key in from {
         if let Some(cursor) = cursors.get_mut(digit(key))
             && let Some(slot) = to.get_mut(*cursor)
@@ -557,7 +549,7 @@ fn scatter_by_digit(from: &[u64], to: &mut [u64], shift: u32) -> [usize; 256] {
             *cursor += 1;
         }
     }
-    starts
+    counts
 }
 
 /// The sources after ingest, sorted by address. Enrichment walks the GeoIP search trees in
