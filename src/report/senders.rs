@@ -135,6 +135,7 @@ pub fn attack_sender_indices(
         .par_iter()
         .zip(sources.stats())
         .enumerate()
+        .with_min_len(MIN_SOURCES_PER_SLICE)
         .filter(|&(_, pair)| is_sender(pair))
         .filter_map(|(index, _)| u32::try_from(index).ok())
         .collect();
