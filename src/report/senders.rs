@@ -157,50 +157,25 @@ pub fn sources_per_vector_mask(
         .with_min_len(MIN_SOURCES_PER_SLICE)
         .filter(|(address, _)| !is_excluded(address))
         .fold(MaskCounts::default, |mut counts, (_, stats)| {
-            counts.add(stats.vectors, 1);
+            *counts.entry(stats.vectors).or_default() += 1;
             counts
         })
         .reduce(MaskCounts::default, |mut counts, other| {
-            for (mask, sources) in other.into_counts() {
-                counts.add(mask, sources);
+            for (mask, sources) in other {
+                *counts.entry(mask).or_default() += sources;
             }
             counts
         })
-        .into_counts()
+        .into_iter()
         .collect()
 }
+
+/// Sources per vector mask; masks are few (a source sends one or two kinds of traffic).
+type MaskCounts = HashMap<u32, u64, foldhash::fast::RandomState>;
 
 /// Fewest sources a slice of a parallel pass gets: below that, handing out work costs more
 /// than the pass.
 const MIN_SOURCES_PER_SLICE: usize = 1 << 14;
-
-/// Sources per mask. A run of sources tends to share a mask (a flood's sources send the same
-/// kind of traffic), so the last one is checked before the map.
-#[derive(Default)]
-struct MaskCounts {
-    last: Option<(u32, u64)>,
-    counts: HashMap<u32, u64, foldhash::fast::RandomState>,
-}
-
-impl MaskCounts {
-    fn add(&mut self, mask: u32, sources: u64) {
-        match &mut self.last {
-            Some((last, count)) if *last == mask => *count += sources,
-            last => {
-                if let Some((previous, count)) = last.replace((mask, sources)) {
-                    *self.counts.entry(previous).or_default() += count;
-                }
-            }
-        }
-    }
-
-    fn into_counts(mut self) -> impl Iterator<Item = (u32, u64)> {
-        if let Some((mask, count)) = self.last.take() {
-            *self.counts.entry(mask).or_default() += count;
-        }
-        self.counts.into_iter()
-    }
-}
 
 #[cfg(test)]
 mod tests {
