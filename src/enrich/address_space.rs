@@ -18,8 +18,8 @@ use crate::enrich::{CountryCode, GeoDatabases};
 /// IPv4 addresses per country and per ASN, as the databases map them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddressSpace {
-    countries: HashMap<CountryCode, u64>,
-    asns: HashMap<u32, u64>,
+    countries: HashMap<CountryCode, u64, foldhash::fast::RandomState>,
+    asns: HashMap<u32, u64, foldhash::fast::RandomState>,
     /// Addresses with a located country, and with an ASN.
     located: u64,
     announced: u64,
@@ -33,7 +33,7 @@ impl AddressSpace {
         for (role, database) in databases.assignments() {
             match role {
                 Role::Country => {
-                    let mut countries = HashMap::new();
+                    let mut countries = HashMap::default();
                     let mut located = 0u64;
                     let walked = database.each_ipv4_network(|prefix_len, info| {
                         if let Some(country) = info.country {
@@ -48,7 +48,7 @@ impl AddressSpace {
                     }
                 }
                 Role::Asn => {
-                    let mut asns = HashMap::new();
+                    let mut asns = HashMap::default();
                     let mut announced = 0u64;
                     let walked = database.each_ipv4_network(|prefix_len, info| {
                         if let Some(asn) = info.asn {
