@@ -97,15 +97,20 @@ def main():
     print(f"capture: {capture.name}, {size / 1e6:.0f} MB, {packets} packets "
           f"(mean {size / max(packets, 1):.0f} B/record), page cache warm, best of {args.repeat}")
     print(f"{'tool':<24} {'seconds':>9} {'CPU s':>7} {'MB/s':>9} {'Mpkt/s':>8} {'peak RSS MB':>12}")
+    best_seconds = {}
     for name, command in tools:
         if shutil.which(str(command[0])) is None:
             print(f"{name:<24} {'(not installed)':>9}")
             continue
         runs = [run_measured(command) for _ in range(args.repeat)]
         best = min(runs, key=lambda run: run[0])
+        best_seconds[name] = best[0]
         rss = max(run[2] for run in runs)
         print(f"{name:<24} {best[0]:>9.2f} {best[1]:>7.2f} {size / 1e6 / best[0]:>9.0f} "
               f"{packets / 1e6 / best[0]:>8.2f} {rss:>12.1f}")
+    # The whole analysis against reading alone (docs/METHOD.md, "Throughput").
+    print(f"whence report throughput: {100 * best_seconds['whence ingest+decode'] / best_seconds['whence report']:.0f} % "
+          f"of ingest+decode")
 
 
 if __name__ == "__main__":

@@ -494,10 +494,15 @@ const MIN_SOURCES_TO_GATHER_ALONGSIDE: usize = 1 << 14;
 
 /// The records at `order`'s positions, in that order.
 fn gather(records: &[SourceStats], order: &[u32]) -> Vec<SourceStats> {
-    order
-        .iter()
-        .filter_map(|&position| records.get(position as usize).copied())
-        .collect()
+    // Sized once: `filter_map` gives no exact length, so collecting would grow the vector by
+    // doubling, re-allocating as it goes and ending with up to twice the room needed.
+    let mut gathered = Vec::with_capacity(order.len());
+    gathered.extend(
+        order
+            .iter()
+            .filter_map(|&position| records.get(position as usize).copied()),
+    );
+    gathered
 }
 
 /// Sorts keys whose high 32 bits are distinct (an IPv4 address above a position) by those
