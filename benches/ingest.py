@@ -108,7 +108,7 @@ def main():
         rss = max(run[2] for run in runs)
         print(f"{name:<24} {best[0]:>9.2f} {best[1]:>7.2f} {size / 1e6 / best[0]:>9.0f} "
               f"{packets / 1e6 / best[0]:>8.2f} {rss:>12.1f}")
-    # The whole analysis against reading alone (docs/METHOD.md, "Throughput").
+    # The whole analysis against reading alone (docs/METHOD.md, "Sources", has the measured table).
     print(f"whence report throughput: {100 * best_seconds['whence ingest+decode'] / best_seconds['whence report']:.0f} % "
           f"of ingest+decode")
 
